@@ -1,0 +1,100 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Dermxai.Attribution;
+
+/// <summary>
+/// Stage 1 of a relevance method: one layer of one image, [H,N,N] → the head-reduced [N,N] map
+/// Ā = mean_h f(x_h, y_h) with f given by <see cref="HeadRule"/>. <c>y</c> is used only by
+/// <see cref="HeadRule.MeanClampedProduct"/> (pass an empty span otherwise). Which tensors feed x and y
+/// per method: <see cref="HeadReduction.Operands"/>.
+/// </summary>
+public static class HeadReduction
+{
+    /// <summary>Reduces all N rows of one layer into <paramref name="reduced"/> ([N,N]).</summary>
+    public static void ReduceLayer(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int heads, int tokens,
+        Span<float> reduced)
+    {
+        ValidateLayer(rule, x, y, heads, tokens);
+        ContractValidation.RequireLength("reduced", reduced, (long)tokens * tokens, $"[N,N] = [{tokens},{tokens}]");
+        var probe = Vector<float>.Zero;
+        for (int row = 0; row < tokens; row++)
+        {
+            var dst = reduced.Slice(row * tokens, tokens);
+            RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, row * tokens, tokens, dst, ref probe);
+        }
+        RequireFinite(probe, heads, tokens);
+        TensorPrimitives.Divide(reduced, heads, reduced);
+    }
+
+    /// <summary>Reduces row <paramref name="row"/> of one layer into <paramref name="reducedRow"/> ([N]).</summary>
+    public static void ReduceRow(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int heads, int tokens,
+        int row, Span<float> reducedRow)
+    {
+        ValidateLayer(rule, x, y, heads, tokens);
+        if ((uint)row >= (uint)tokens)
+        {
+            throw new ArgumentException($"row {row} is out of range for a layer [H,N,N] = [{heads},{tokens},{tokens}]: expected 0..{tokens - 1}.");
+        }
+        ContractValidation.RequireLength("reducedRow", reducedRow, tokens, $"[N] = [{tokens}]");
+        var probe = Vector<float>.Zero;
+        RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, row * tokens, tokens, reducedRow, ref probe);
+        RequireFinite(probe, heads, tokens);
+        TensorPrimitives.Divide(reducedRow, heads, reducedRow);
+    }
+
+    /// <summary>The contract tensors that feed x and y of <paramref name="method"/>'s head rule.</summary>
+    public static (ContractTensors X, ContractTensors Y) Operands(RelevanceMethod method) => method switch
+    {
+        RelevanceMethod.TransformerAttribution => (ContractTensors.AttentionGradient, ContractTensors.AttentionRelevance),
+        RelevanceMethod.GenericAttention => (ContractTensors.AttentionGradient, ContractTensors.Attention),
+        RelevanceMethod.AttentionRollout or RelevanceMethod.RawAttention => (ContractTensors.Attention, ContractTensors.None),
+        RelevanceMethod.LrpRollout or RelevanceMethod.PartialLrp => (ContractTensors.AttentionRelevance, ContractTensors.None),
+        RelevanceMethod.AttentionGradCam => (ContractTensors.Attention, ContractTensors.AttentionGradient),
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown relevance method."),
+    };
+
+    private static void ValidateLayer(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int heads, int tokens)
+    {
+        var shape = new AttentionShape(1, 1, heads, tokens);
+        string layout = $"[H,N,N] = [{heads},{tokens},{tokens}]";
+        ContractValidation.RequireLength("x", x, shape.ImageLayerStride, layout);
+        if (rule == HeadRule.MeanClampedProduct)
+        {
+            ContractValidation.RequireLength("y", y, shape.ImageLayerStride, layout);
+        }
+    }
+
+    private static void RequireFinite(Vector<float> probe, int heads, int tokens)
+    {
+        if (!RowReduction.IsFinite(probe))
+        {
+            throw new ArgumentException($"The layer contains NaN or Inf; expected finite float32 values in [H,N,N] = [{heads},{tokens},{tokens}].");
+        }
+    }
+}
+
+/// <summary>Rows of Σ_h f(x_h, y_h) for one image, reduced on demand from [L,B,H,N,N] tensors.</summary>
+internal ref struct HeadRows(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, AttentionShape shape, int image)
+    : IRowSource
+{
+    private readonly ReadOnlySpan<float> x = x;
+    private readonly ReadOnlySpan<float> y = y;
+    private readonly AttentionShape shape = shape;
+    private readonly int image = image;
+    private readonly HeadRule rule = rule;
+    private Vector<float> probe;
+
+    public readonly float RowScale => 1f / shape.Heads;
+
+    public readonly bool AllFinite => RowReduction.IsFinite(probe);
+
+    public void ReadRow(int layer, int row, scoped Span<float> buffer)
+    {
+        int layerStart = (int)shape.Offset(layer, image);
+        var xLayer = x.Slice(layerStart, shape.ImageLayerStride);
+        var yLayer = rule == HeadRule.MeanClampedProduct ? y.Slice(layerStart, shape.ImageLayerStride) : default;
+        int n = shape.Tokens;
+        RowReduction.SumHeads(rule, xLayer, yLayer, shape.HeadStride, shape.Heads, row * n, n, buffer, ref probe);
+    }
+}

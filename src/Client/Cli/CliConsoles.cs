@@ -1,0 +1,27 @@
+using Spectre.Console;
+
+namespace Dermxai.Client.Cli;
+
+/// <summary>Where a command writes: results to <see cref="Out"/>, failures and diagnostics to <see cref="Error"/>.</summary>
+internal sealed record CliConsoles(IAnsiConsole Out, IAnsiConsole Error)
+{
+    public static CliConsoles FromProcess() => new(
+        AnsiConsole.Console,
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }));
+
+    /// <summary>Plain, non-interactive consoles over text writers (tests, redirected output).</summary>
+    public static CliConsoles Plain(TextWriter output, TextWriter error) => new(PlainConsole(output), PlainConsole(error));
+
+    private static IAnsiConsole PlainConsole(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        return console;
+    }
+}

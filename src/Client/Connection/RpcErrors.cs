@@ -1,0 +1,42 @@
+using Grpc.Core;
+
+namespace Dermxai.Client.Connection;
+
+/// <summary>One-line descriptions of failed calls, in the proto's status vocabulary.</summary>
+internal static class RpcErrors
+{
+    /// <summary>e.g. "INVALID_ARGUMENT: The image is not a JPEG or PNG."</summary>
+    public static string Describe(Exception error) => error switch
+    {
+        RpcException rpc => $"{ProtoName(rpc.StatusCode)}: {rpc.Status.Detail}{Cause(rpc)}",
+        IOException or UnauthorizedAccessException => $"cannot read: {error.Message}",
+        _ => error.Message,
+    };
+
+    /// <summary>The client-side cause of a status the client made up itself (e.g. connection refused).</summary>
+    private static string Cause(RpcException rpc) =>
+        rpc.Status.DebugException is { } cause ? $" ({cause.InnerException?.Message ?? cause.Message})" : "";
+
+    /// <summary>The status name as gRPC's documentation spells it (DEADLINE_EXCEEDED, not DeadlineExceeded).</summary>
+    public static string ProtoName(StatusCode code) => code switch
+    {
+        StatusCode.OK => "OK",
+        StatusCode.Cancelled => "CANCELLED",
+        StatusCode.Unknown => "UNKNOWN",
+        StatusCode.InvalidArgument => "INVALID_ARGUMENT",
+        StatusCode.DeadlineExceeded => "DEADLINE_EXCEEDED",
+        StatusCode.NotFound => "NOT_FOUND",
+        StatusCode.AlreadyExists => "ALREADY_EXISTS",
+        StatusCode.PermissionDenied => "PERMISSION_DENIED",
+        StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
+        StatusCode.Aborted => "ABORTED",
+        StatusCode.OutOfRange => "OUT_OF_RANGE",
+        StatusCode.Unimplemented => "UNIMPLEMENTED",
+        StatusCode.Internal => "INTERNAL",
+        StatusCode.Unavailable => "UNAVAILABLE",
+        StatusCode.DataLoss => "DATA_LOSS",
+        StatusCode.Unauthenticated => "UNAUTHENTICATED",
+        _ => code.ToString(),
+    };
+}

@@ -1,0 +1,3 @@
+using Dermxai.Client.Cli;
+
+return await DermxaiCli.RunAsync(args, CliConsoles.FromProcess(), CancellationToken.None);

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Dermxai.Engine;
+
+/// <summary>A row's result and how long it waited and ran.</summary>
+internal readonly record struct Batched<T>(T Value, double QueueMs, double InferenceMs);
+
+/// <summary>
+/// Groups rows from concurrent requests into batches: one worker takes up to maxBatch rows, waiting at
+/// most maxDelay after the first; new rows are refused at once while maxQueue rows wait; rows whose
+/// caller gave up are dropped before the run.
+/// </summary>
+internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
+{
+    private sealed record Item(TRow Row, TaskCompletionSource<Batched<TResult>> Done, CancellationToken Cancel, long EnqueuedAt);
+
+    private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Func<IReadOnlyList<TRow>, TResult[]> _runBatch;
+    private readonly Action<int, double, int>? _onBatch;
+    private readonly int _maxBatch, _maxQueue;
+    private readonly TimeSpan _maxDelay;
+    private readonly Task _worker;
+    private int _queued;
+
+    internal DynamicBatcher(Func<IReadOnlyList<TRow>, TResult[]> runBatch, int maxBatch, TimeSpan maxDelay, int maxQueue,
+        Action<int, double, int>? onBatch = null)
+    {
+        _runBatch = runBatch;
+        _maxBatch = Math.Max(1, maxBatch);
+        _maxDelay = maxDelay;
+        _maxQueue = Math.Max(1, maxQueue);
+        _onBatch = onBatch;
+        _worker = Task.Factory.StartNew(WorkAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Rows waiting now.</summary>
+    internal int QueueDepth => Volatile.Read(ref _queued);
+
+    /// <summary>Queues all rows of one request at once (all or none) and waits for their results.</summary>
+    internal async Task<Batched<TResult>[]> RunAsync(IReadOnlyList<TRow> rows, CancellationToken cancel)
+    {
+        cancel.ThrowIfCancellationRequested();
+        if (Interlocked.Add(ref _queued, rows.Count) > _maxQueue)
+        {
+            Interlocked.Add(ref _queued, -rows.Count);
+            throw new EngineException(EngineErrorKind.QueueFull,
+                $"The server's queue is full ({_maxQueue} waiting); retry later.");
+        }
+        var tasks = new Task<Batched<TResult>>[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var done = new TaskCompletionSource<Batched<TResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            tasks[i] = done.Task;
+            if (!_channel.Writer.TryWrite(new Item(rows[i], done, cancel, Stopwatch.GetTimestamp())))
+            {
+                Interlocked.Decrement(ref _queued);
+                done.TrySetException(new EngineException(EngineErrorKind.Unavailable, "The engine is shutting down."));
+            }
+        }
+        return await Task.WhenAll(tasks).WaitAsync(cancel).ConfigureAwait(false);
+    }
+
+    private async Task WorkAsync()
+    {
+        var reader = _channel.Reader;
+        var batch = new List<Item>(_maxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            await FillAsync(reader, batch).ConfigureAwait(false);
+            Interlocked.Add(ref _queued, -batch.Count);
+            batch.RemoveAll(item => item.Cancel.IsCancellationRequested || item.Done.Task.IsCompleted);
+            if (batch.Count > 0) Run(batch);
+        }
+    }
+
+    private async Task FillAsync(ChannelReader<Item> reader, List<Item> batch)
+    {
+        if (!reader.TryRead(out var first)) return;
+        batch.Add(first);
+        long deadline = Stopwatch.GetTimestamp() + (long)(_maxDelay.TotalSeconds * Stopwatch.Frequency);
+        while (batch.Count < _maxBatch)
+        {
+            if (reader.TryRead(out var next)) { batch.Add(next); continue; }
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero) break;
+            using var timeout = new CancellationTokenSource(remaining);
+            try
+            {
+                if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
+            }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    private void Run(List<Item> batch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var rows = new TRow[batch.Count];
+        for (int i = 0; i < rows.Length; i++) rows[i] = batch[i].Row;
+        try
+        {
+            var results = _runBatch(rows);
+            double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            _onBatch?.Invoke(rows.Length, inferenceMs, QueueDepth);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                double queueMs = Stopwatch.GetElapsedTime(batch[i].EnqueuedAt, start).TotalMilliseconds;
+                batch[i].Done.TrySetResult(new Batched<TResult>(results[i], queueMs, inferenceMs));
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var item in batch) item.Done.TrySetException(e);
+        }
+    }
+
+    /// <summary>Stops taking rows and finishes those already queued.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        await _worker.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,56 @@
+namespace Dermxai.Engine;
+
+/// <summary>Where ONNX Runtime runs the model.</summary>
+public enum EngineDevice
+{
+    /// <summary>The CUDA execution provider if it loads, else the CPU (the choice is logged).</summary>
+    Auto,
+    Cuda,
+    Cpu,
+}
+
+/// <summary>Everything the engine needs to load a model and serve requests.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>The contract-v1 ONNX file with the gradient and LRP outputs.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>
+    /// The forward-only sibling used for classification and faithfulness checks. Null means
+    /// "<c>X.forward.onnx</c> beside <see cref="ModelPath"/> if it exists, else the full graph".
+    /// </summary>
+    public string? ForwardModelPath { get; init; }
+
+    public EngineDevice Device { get; init; } = EngineDevice.Auto;
+
+    /// <summary>CUDA only: allow TF32 matrix products (faster, less exact). Off for parity.</summary>
+    public bool UseTf32 { get; init; }
+
+    /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Largest batch formed from concurrent requests (rows = image × target pairs).</summary>
+    public int MaxBatchSize { get; init; } = 8;
+
+    /// <summary>How long the batcher waits for more rows after the first one arrives.</summary>
+    public TimeSpan MaxQueueDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Rows waiting beyond this number make new work fail at once (queue full).</summary>
+    public int MaxQueueSize { get; init; } = 256;
+
+    public ImageLimits ImageLimits { get; init; } = new();
+
+    /// <summary>Called after every batch the engine runs (for metrics); must be cheap and not throw.</summary>
+    public Action<BatchReport>? OnBatch { get; init; }
+}
+
+/// <summary>Caps applied to encoded images before and while decoding.</summary>
+public sealed record ImageLimits
+{
+    public long MaxBytes { get; init; } = 20L * 1024 * 1024;
+    public long MaxPixels { get; init; } = 40_000_000;
+    public int MaxSide { get; init; } = 12_000;
+}
+
+/// <summary>One batch run by ONNX Runtime: which graph, how many rows, how long.</summary>
+public readonly record struct BatchReport(string Graph, int Rows, double InferenceMs, int QueueDepth);

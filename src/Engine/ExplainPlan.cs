@@ -1,0 +1,150 @@
+using Dermxai.Attribution;
+
+namespace Dermxai.Engine;
+
+/// <summary>An Explain request checked against the model: every refusal happens here, before any work.</summary>
+internal sealed class ExplainPlan
+{
+    public required IReadOnlyList<RelevanceMethod> Methods { get; init; }
+    public required IReadOnlyList<TargetRequest> Targets { get; init; }
+    public required int StartLayer { get; init; }
+    public required Colormap Colormap { get; init; }
+    public required float OverlayAlpha { get; init; }
+    public required bool HeatmapPng { get; init; }
+    public required bool OverlayPng { get; init; }
+    public required float FaithfulnessFraction { get; init; }
+
+    /// <summary>Several targets or a top-k need the ranking before the explaining run.</summary>
+    public bool NeedsForwardFirst => Targets.Count > 1 || Targets.Any(t => t.Kind == TargetKind.TopK);
+
+    internal static ExplainPlan Validate(ExplainOptions options, ModelDescription model)
+    {
+        var targets = options.Targets.Count == 0 ? [TargetRequest.Predicted] : options.Targets;
+        foreach (var target in targets) CheckTarget(target, model);
+        return new ExplainPlan
+        {
+            Methods = ParseMethods(options.Methods),
+            Targets = targets,
+            StartLayer = CheckStartLayer(options.StartLayer ?? 0, model),
+            Colormap = ParseColormap(options.Colormap),
+            OverlayAlpha = CheckAlpha(options.OverlayAlpha),
+            HeatmapPng = options.HeatmapPng,
+            OverlayPng = options.OverlayPng,
+            FaithfulnessFraction = CheckFraction(options.FaithfulnessFraction),
+        };
+    }
+
+    /// <summary>
+    /// Class indices to explain, in request order without duplicates. Without a ranking (one predicted
+    /// target) the result is [-1]: the graph resolves the argmax itself.
+    /// </summary>
+    internal IReadOnlyList<long> ResolveTargets(double[]? logits, ModelDescription model)
+    {
+        if (logits is null)
+        {
+            var only = Targets[0];
+            return [only.Kind == TargetKind.Predicted ? -1 : IndexOf(only, model)];
+        }
+        var ranking = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ToArray();
+        var resolved = new List<long>();
+        void Add(long index) { if (!resolved.Contains(index)) resolved.Add(index); }
+        foreach (var target in Targets)
+        {
+            switch (target.Kind)
+            {
+                case TargetKind.Predicted: Add(ranking[0]); break;
+                case TargetKind.TopK: foreach (int i in ranking.Take(target.Value)) Add(i); break;
+                default: Add(IndexOf(target, model)); break;
+            }
+        }
+        return resolved;
+    }
+
+    private static int IndexOf(TargetRequest target, ModelDescription model) =>
+        target.Kind == TargetKind.ClassLabel ? IndexOfLabel(target.Label!, model) : target.Value;
+
+    private static int IndexOfLabel(string label, ModelDescription model)
+    {
+        for (int i = 0; i < model.Labels.Count; i++) if (model.Labels[i] == label) return i;
+        return -1;
+    }
+
+    private static void CheckTarget(TargetRequest target, ModelDescription model)
+    {
+        int classes = model.NumClasses;
+        switch (target.Kind)
+        {
+            case TargetKind.TopK when target.Value < 1 || target.Value > classes:
+                throw EngineException.Invalid($"A top_k target must be between 1 and {classes} (the model's classes), got {target.Value}.");
+            case TargetKind.ClassIndex when target.Value < 0 || target.Value >= classes:
+                throw EngineException.Invalid($"Class index {target.Value} is out of range; this model has {classes} classes (0 to {classes - 1}).");
+            case TargetKind.ClassLabel when IndexOfLabel(target.Label ?? "", model) < 0:
+                throw EngineException.Invalid($"Unknown class label '{target.Label}'; GetModelInfo lists the model's labels.");
+        }
+    }
+
+    private static IReadOnlyList<RelevanceMethod> ParseMethods(IReadOnlyList<string> ids)
+    {
+        if (ids.Count == 0) return [RelevanceMethods.Default];
+        var methods = new List<RelevanceMethod>();
+        foreach (var id in ids)
+        {
+            if (!RelevanceMethods.TryParse(id, out var method))
+                throw EngineException.Invalid(
+                    $"Unknown method '{id}'; use one of {string.Join(", ", RelevanceMethods.All.Select(m => m.Id()))}.");
+            if (!methods.Contains(method)) methods.Add(method);
+        }
+        return methods;
+    }
+
+    private static int CheckStartLayer(int startLayer, ModelDescription model) =>
+        startLayer >= 0 && startLayer < model.NumLayers
+            ? startLayer
+            : throw EngineException.Invalid(
+                $"start_layer {startLayer} is out of range; this model has {model.NumLayers} layers (0 to {model.NumLayers - 1}).");
+
+    private static Colormap ParseColormap(string? name) => (name ?? "").Trim().ToLowerInvariant() switch
+    {
+        "" or "jet" => Colormap.Jet,
+        "turbo" => Colormap.Turbo,
+        "viridis" => Colormap.Viridis,
+        _ => throw EngineException.Invalid($"Unknown colormap '{name}'; use jet, turbo or viridis."),
+    };
+
+    private static float CheckAlpha(float alpha)
+    {
+        if (alpha == 0) return 0.5f;
+        return alpha > 0 && alpha <= 1 ? alpha
+            : throw EngineException.Invalid($"overlay_alpha must be in (0, 1], got {alpha}.");
+    }
+
+    private static float CheckFraction(float fraction) =>
+        fraction == 0 || (fraction > 0 && fraction < 1) ? fraction
+            : throw EngineException.Invalid($"faithfulness_fraction must be in (0, 1) or 0 (off), got {fraction}.");
+}
+
+/// <summary>Sets whole patches of a normalised [3, S, S] image to black (pixel value 0 before normalisation).</summary>
+internal static class PatchMasking
+{
+    internal static Array Blacken(Array pixels, bool[] patchMask, ModelDescription model)
+    {
+        int s = model.ImageSize, p = model.PatchSize, g = model.GridSize;
+        var result = (Array)pixels.Clone();
+        for (int c = 0; c < 3; c++)
+        {
+            double black = (0 - model.Mean[c]) / model.Std[c];
+            for (int patch = 0; patch < patchMask.Length; patch++)
+            {
+                if (!patchMask[patch]) continue;
+                int row0 = patch / g * p, col0 = patch % g * p;
+                for (int y = row0; y < row0 + p; y++)
+                {
+                    int offset = (c * s + y) * s + col0;
+                    if (result is double[] d) d.AsSpan(offset, p).Fill(black);
+                    else ((float[])result).AsSpan(offset, p).Fill((float)black);
+                }
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Net;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+
+namespace Dermxai.Server;
+
+/// <summary>
+/// Builds the Dermxai gRPC server from command-line arguments. Program.cs runs it; tests start it
+/// in-process (e.g. <c>--model PATH --urls http://127.0.0.1:0 --metrics-url ""</c>).
+/// Settings: section "Dermxai" of appsettings.json, DERMXAI__* environment variables, command line.
+/// </summary>
+public static class DermxaiServerApp
+{
+    /// <summary>Command-line switches and the settings they set (besides --Dermxai:Key=value).</summary>
+    private static readonly Dictionary<string, string> Switches = new()
+    {
+        ["--model"] = "Dermxai:Model",
+        ["--forward-model"] = "Dermxai:ForwardModel",
+        ["--device"] = "Dermxai:Device",
+        ["--metrics-url"] = "Dermxai:MetricsUrl",
+        ["--max-batch-size"] = "Dermxai:MaxBatchSize",
+        ["--max-queue-delay-ms"] = "Dermxai:MaxQueueDelayMs",
+        ["--max-queue-size"] = "Dermxai:MaxQueueSize",
+        ["--intra-op-threads"] = "Dermxai:IntraOpThreads",
+        ["--require-model"] = "Dermxai:RequireModel",
+        ["--json-logs"] = "Dermxai:JsonLogs",
+    };
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddCommandLine(args, Switches);
+        var section = builder.Configuration.GetSection(ServerOptions.Section);
+        builder.Services.Configure<ServerOptions>(section);
+        var settings = section.Get<ServerOptions>() ?? new ServerOptions();
+
+        if (settings.JsonLogs) { builder.Logging.ClearProviders(); builder.Logging.AddJsonConsole(o => o.IncludeScopes = true); }
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds));
+        ConfigureKestrel(builder, settings);
+
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton<HealthServiceImpl>();
+        builder.Services.AddSingleton<EngineHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;
+            o.MaxSendMessageSize = settings.MaxSendMessageSize;
+            o.EnableDetailedErrors = false;
+            o.Interceptors.Add<CallInterceptor>();
+        });
+        builder.Services.AddGrpcReflection();
+
+        var app = builder.Build();
+        app.MapGrpcService<DermxaiService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcReflectionService();
+        if (!string.IsNullOrWhiteSpace(settings.MetricsUrl)) app.MapMetrics("/metrics");
+        return app;
+    }
+
+    /// <summary>gRPC endpoints speak plaintext HTTP/2 only; the metrics endpoint HTTP/1.1.</summary>
+    private static void ConfigureKestrel(WebApplicationBuilder builder, ServerOptions settings)
+    {
+        string urls = !string.IsNullOrWhiteSpace(settings.Urls) ? settings.Urls
+            : builder.Configuration["urls"] is { Length: > 0 } given ? given
+            : "http://127.0.0.1:5000";
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                Listen(kestrel, url, HttpProtocols.Http2);
+            if (!string.IsNullOrWhiteSpace(settings.MetricsUrl))
+                Listen(kestrel, settings.MetricsUrl, HttpProtocols.Http1);
+        });
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    {
+        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
+        if (uri.Scheme != Uri.UriSchemeHttp)
+            throw new InvalidOperationException($"Endpoint {url}: only http:// (plaintext) is supported so far.");
+        if (uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, l => l.Protocols = protocols);
+        else kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, l => l.Protocols = protocols);
+    }
+}

@@ -1,0 +1,79 @@
+using Dermxai.Engine;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Microsoft.Extensions.Options;
+
+namespace Dermxai.Server;
+
+/// <summary>
+/// Owns the engine: loads the model when the host starts (health turns SERVING), reports NOT_SERVING
+/// when shutdown begins, and disposes the engine only after in-flight calls have finished.
+/// </summary>
+internal sealed class EngineHost(
+    IOptions<ServerOptions> options, HealthServiceImpl health, ServerMetrics metrics,
+    IHostEnvironment environment, ILogger<EngineHost> logger) : IHostedService, IAsyncDisposable
+{
+    internal const string ServiceName = "dermxai.v1.Dermxai";
+    private DermxaiEngine? _engine;
+    private string _unavailableReason = "The model is still loading; retry shortly.";
+
+    /// <summary>The loaded engine, or an UNAVAILABLE refusal naming why there is none.</summary>
+    public DermxaiEngine Engine => _engine ?? throw new EngineException(EngineErrorKind.Unavailable, _unavailableReason);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+        var settings = options.Value;
+        string path = ModelPathResolver.Resolve(settings.Model, environment.ContentRootPath);
+        if (!File.Exists(path))
+        {
+            string message = $"The model file {path} does not exist (set Dermxai:Model, DERMXAI__MODEL or --model PATH).";
+            if (settings.RequireModel) throw new FileNotFoundException(message, path);
+            logger.LogError("{Message} Serving UNAVAILABLE until restarted with a model.", message);
+            _unavailableReason = $"No model is loaded: {path} does not exist.";
+            return;
+        }
+        var engineOptions = settings.ToEngineOptions(path, metrics.RecordBatch);
+        _engine = await Task.Run(() => DermxaiEngine.Load(engineOptions, logger), cancellationToken);
+        metrics.SetModel(_engine.Model.ModelSha256, _engine.Device);
+        SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _unavailableReason = "The server is shutting down.";
+        SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+        return Task.CompletedTask;
+    }
+
+    private void SetHealth(HealthCheckResponse.Types.ServingStatus status)
+    {
+        health.SetStatus("", status);
+        health.SetStatus(ServiceName, status);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_engine is not null) await _engine.DisposeAsync();
+    }
+}
+
+/// <summary>Finds the model file: absolute as given; relative to the working directory, else to the repo root.</summary>
+internal static class ModelPathResolver
+{
+    internal static string Resolve(string configured, string contentRoot)
+    {
+        if (Path.IsPathRooted(configured)) return configured;
+        string fromWorkingDirectory = Path.GetFullPath(configured);
+        if (File.Exists(fromWorkingDirectory)) return fromWorkingDirectory;
+        foreach (var start in new[] { contentRoot, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Dermxai.sln")))
+                    return Path.GetFullPath(Path.Combine(dir.FullName, configured));
+            }
+        }
+        return fromWorkingDirectory;
+    }
+}

@@ -1,0 +1,1 @@
+Dermxai.Server.DermxaiServerApp.Build(args).Run();

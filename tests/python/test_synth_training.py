@@ -1,0 +1,84 @@
+"""The demo-model training pieces: eval transform against torchvision's golden tensors, timm key
+names of the training model, and its logits against the export tool's independent forward."""
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GOLDEN_PREPROCESS = os.path.join(REPO, "..", "shared", "reference", "golden", "preprocess")
+sys.path.insert(0, os.path.join(REPO, "tools", "synth_derm"))
+import data  # noqa: E402
+import train  # noqa: E402
+from tiny_vit import VisionTransformer  # noqa: E402
+
+
+def golden_cases():
+    manifest_path = os.path.join(GOLDEN_PREPROCESS, "manifest.json")
+    if not os.path.exists(manifest_path):
+        return []
+    with open(manifest_path) as f:
+        cases = json.load(f)
+    return [c for c in cases if c["crop_pct"] == 0.9 and c["interpolation"] == "bicubic"
+            and c["image_size"] == 224 and c["exif_orientation"] is None]
+
+
+@pytest.mark.parametrize("case", golden_cases(), ids=lambda c: c["file"])
+def test_eval_crop_equals_torchvision_timm_eval_transform(case):
+    expected = np.load(os.path.join(GOLDEN_PREPROCESS, case["tensor"]))
+    crop = torch.from_numpy(data.eval_crop(os.path.join(GOLDEN_PREPROCESS, case["file"])).copy())
+    actual = data.normalise(crop.permute(2, 0, 1)[None])[0].numpy()
+    assert np.abs(actual - expected.reshape(actual.shape)).max() < 1e-5
+
+
+def test_state_dict_uses_timm_key_names_and_shapes():
+    model = VisionTransformer(num_classes=6, width=64, depth=2, num_heads=1)
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes["cls_token"] == (1, 1, 64) and shapes["pos_embed"] == (1, 197, 64)
+    assert shapes["patch_embed.proj.weight"] == (64, 3, 16, 16)
+    for i in range(2):
+        for name, shape in (("norm1.weight", (64,)), ("attn.qkv.weight", (192, 64)), ("attn.qkv.bias", (192,)),
+                            ("attn.proj.weight", (64, 64)), ("norm2.bias", (64,)),
+                            ("mlp.fc1.weight", (256, 64)), ("mlp.fc2.weight", (64, 256))):
+            assert shapes[f"blocks.{i}.{name}"] == shape
+    assert shapes["norm.weight"] == (64,) and shapes["head.weight"] == (6, 64)
+    assert len(shapes) == 8 + 2 * 12
+
+
+def test_training_model_logits_equal_the_export_tools_forward():
+    export_dir = os.path.join(REPO, "tools", "export_onnx")
+    sys.path.insert(0, export_dir)
+    try:
+        checkpoint = pytest.importorskip("checkpoint")
+        vit_graph = pytest.importorskip("vit_graph")
+    finally:
+        sys.path.remove(export_dir)
+    torch.manual_seed(0)
+    model = VisionTransformer(num_classes=6, width=128, depth=2, num_heads=2).double().eval()
+    state = model.state_dict()
+    config = checkpoint.infer_config(state, num_heads=2)
+    reference = vit_graph.VitGraph(config, state, dtype=torch.float64)
+    x = torch.randn(2, 3, 224, 224, dtype=torch.float64)
+    with torch.no_grad():
+        expected = reference.forward_pass(x)[0]
+        actual = model(x)
+    assert torch.allclose(actual, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_confusion_metrics_count_per_class():
+    confusion = torch.tensor([[3, 1], [0, 4]])
+    metrics = train.metrics_from_confusion(confusion, ["a", "b"])
+    assert metrics["accuracy"] == 0.875 and metrics["total"] == 8
+    assert metrics["per_class"]["a"] == {"correct": 3, "total": 4, "accuracy": 0.75}
+
+
+def test_augmented_batch_is_normalised_224_and_seeded():
+    squares = torch.randint(0, 256, (3, 3, 248, 248), dtype=torch.uint8)
+    first = data.augment_batch(squares, torch.Generator().manual_seed(1))
+    second = data.augment_batch(squares, torch.Generator().manual_seed(1))
+    assert first.shape == (3, 3, 224, 224) and torch.equal(first, second)
+    lowest = (0 - max(data.MEAN)) / min(data.STD)
+    assert first.min() >= lowest - 1e-6

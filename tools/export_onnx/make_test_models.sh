@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Exports the golden `small` and `tiny224` checkpoints (../shared/reference/golden, relative to the
+# repository root) as float32 and float64 contract graphs for the C# tests:
+#   OUTDIR/{small,tiny224}_{f32,f64}.onnx and .forward.onnx
+# Usage: tools/export_onnx/make_test_models.sh OUTDIR
+set -euo pipefail
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUTDIR" >&2
+  exit 2
+fi
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+golden="$repo/../shared/reference/golden"
+PY="${PYTHON:-/usr/bin/python3}"
+out="$1"
+mkdir -p "$out"
+
+export_model() {  # name dtype extra-args...
+  local name="$1" dtype="$2"
+  shift 2
+  "$PY" "$here/export.py" --checkpoint "$golden/$name/model.pth" --labels "$golden/$name/labels.txt" \
+    --out "$out/${name}_${dtype/float/f}.onnx" --dtype "$dtype" --crop-pct 1.0 --skip-timm-check "$@" >/dev/null
+}
+
+for dtype in float32 float64; do
+  export_model small "$dtype" --num-heads 4 --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --arch golden_small &
+  export_model tiny224 "$dtype" --arch golden_tiny224 &
+  wait -n && wait -n
+done
+ls -l "$out"/small_f32.onnx "$out"/small_f64.onnx "$out"/tiny224_f32.onnx "$out"/tiny224_f64.onnx \
+  "$out"/small_f32.forward.onnx "$out"/small_f64.forward.onnx \
+  "$out"/tiny224_f32.forward.onnx "$out"/tiny224_f64.forward.onnx >/dev/null
+echo "exported golden test models to $out"

@@ -1,0 +1,113 @@
+"""Tracing the graphs to ONNX, naming every dimension, and stamping the contract metadata."""
+import inspect
+import json
+import os
+import warnings
+
+import onnx
+import torch
+
+from vit_graph import ForwardGraph, FullGraph
+
+CONTRACT_VERSION = "1"
+CREATED_BY = "dermxai-export 1.0"
+BATCH = "batch"
+
+
+def contract_metadata(config, options, checkpoint_sha256, labels, dtype_name):
+    """The metadata_props of DESIGN.md's contract v1 (plus num_classes and dtype)."""
+    return {
+        "dermxai.contract": CONTRACT_VERSION,
+        "labels": json.dumps(labels),
+        "mean": json.dumps(list(options.mean)),
+        "std": json.dumps(list(options.std)),
+        "image_size": str(config.image_size),
+        "patch_size": str(config.patch_size),
+        "num_layers": str(config.depth),
+        "num_heads": str(config.num_heads),
+        "num_classes": str(config.num_classes),
+        "interpolation": options.interpolation,
+        "crop_pct": repr(float(options.crop_pct)),
+        "architecture": options.arch,
+        "checkpoint_sha256": checkpoint_sha256,
+        "created_by": CREATED_BY,
+        "dtype": dtype_name,
+    }
+
+
+def full_graph_shapes(config):
+    L, H, N, C, S = config.depth, config.num_heads, config.tokens, config.num_classes, config.image_size
+    inputs = {"pixel_values": [BATCH, 3, S, S], "target_class": [BATCH]}
+    outputs = {"logits": [BATCH, C], "target": [BATCH], "attn": [L, BATCH, H, N, N],
+               "attn_grad": [L, BATCH, H, N, N], "attn_rel": [L, BATCH, H, N, N]}
+    return inputs, outputs
+
+
+def forward_graph_shapes(config):
+    S, C = config.image_size, config.num_classes
+    return {"pixel_values": [BATCH, 3, S, S]}, {"logits": [BATCH, C]}
+
+
+def _set_dims(value_info, dims):
+    shape = value_info.type.tensor_type.shape
+    del shape.dim[:]
+    for dim in dims:
+        entry = shape.dim.add()
+        if isinstance(dim, str):
+            entry.dim_param = dim
+        else:
+            entry.dim_value = dim
+
+
+def _trace_to_file(module, example_inputs, input_shapes, output_shapes, path, opset):
+    dynamic_axes = {name: {dims.index(BATCH): BATCH}
+                    for name, dims in list(input_shapes.items()) + list(output_shapes.items())}
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # torch ≥ 2.9 defaults to the dynamo exporter; this is a trace
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 1.13 warns about prim::Constant shape inference when folding is off; harmless here
+        warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
+        torch.onnx.export(module, example_inputs, path, input_names=list(input_shapes),
+                          output_names=list(output_shapes), dynamic_axes=dynamic_axes,
+                          opset_version=opset,
+                          # folding would store Wᵀ, max(W,0), min(W,0) as extra copies of every
+                          # weight; ONNX Runtime folds them at session creation instead.
+                          do_constant_folding=False, **kwargs)
+
+
+def _finish_file(path, input_shapes, output_shapes, metadata):
+    model = onnx.load(path)
+    for value_info in list(model.graph.input) + list(model.graph.output):
+        dims = input_shapes.get(value_info.name) or output_shapes.get(value_info.name)
+        if dims is not None:
+            _set_dims(value_info, dims)
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    model.producer_name = "dermxai-export"
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def write_graph(vit, graph_kind, path, metadata, opset):
+    """Writes the full (graph_kind 'full') or forward-only ('forward') graph to `path`."""
+    config = vit.config
+    pixels = torch.zeros(2, 3, config.image_size, config.image_size, dtype=vit.dtype)
+    if graph_kind == "full":
+        module = FullGraph(vit)
+        example = (pixels, torch.tensor([-1, 0], dtype=torch.int64))
+        input_shapes, output_shapes = full_graph_shapes(config)
+    else:
+        module = ForwardGraph(vit)
+        example = (pixels,)
+        input_shapes, output_shapes = forward_graph_shapes(config)
+    module.eval()
+    _trace_to_file(module, example, input_shapes, output_shapes, path, opset)
+    _finish_file(path, input_shapes, output_shapes, dict(metadata, **{"dermxai.graph": graph_kind}))
+
+
+def forward_graph_path(out_path):
+    root, ext = os.path.splitext(out_path)
+    return f"{root}.forward{ext or '.onnx'}"

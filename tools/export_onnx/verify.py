@@ -1,0 +1,110 @@
+"""--verify: the exported computation against torch autograd (attn_grad) and against the
+independent per-image implementation of the reference rules (attn_rel), on random inputs."""
+import numpy as np
+import torch
+
+from reference_impl import ReferenceVit
+from vit_graph import VitGraph
+
+OUTPUTS = ("logits", "attn", "attn_grad", "attn_rel")
+# Float64 must reproduce the reference to rounding. Float32: logits/attn/attn_grad are well
+# conditioned; attn_rel inherits the reference's own float32 ill-conditioning (golden README), so it
+# passes when within 10x the reference's own float32 error (at least 1e-3).
+FLOAT64_TOLERANCE = 1e-8
+FLOAT32_TOLERANCE = {"logits": 1e-3, "attn": 1e-3, "attn_grad": 1e-3}
+FLOAT32_REL_FLOOR = 1e-3
+
+
+def random_case(config, batch, seed):
+    generator = torch.Generator().manual_seed(seed)
+    pixels = torch.randn(batch, 3, config.image_size, config.image_size, generator=generator,
+                         dtype=torch.float64)
+    explicit = [(3 * i + 1) % config.num_classes for i in range(batch)]
+    targets = torch.tensor([-1 if i % 2 == 0 else explicit[i] for i in range(batch)], dtype=torch.int64)
+    targets[-1] = config.num_classes - 1
+    return pixels, targets
+
+
+def reference_outputs(reference, pixels, targets):
+    """Per-image reference results stacked in the contract's layout ([B,C], [L,B,H,N,N])."""
+    runs = [reference.explain(pixels[i], int(targets[i])) for i in range(len(targets))]
+    return {
+        "logits": torch.stack([r["logits"] for r in runs]).numpy(),
+        "target": np.array([r["target"] for r in runs]),
+        "attn": torch.stack([r["attn"] for r in runs], dim=1).numpy(),
+        "attn_grad": torch.stack([r["attn_grad"] for r in runs], dim=1).numpy(),
+        "attn_rel": torch.stack([r["attn_rel"] for r in runs], dim=1).numpy(),
+    }
+
+
+def as_dict(outputs):
+    logits, target, attn, attn_grad, attn_rel = [np.asarray(t.detach().numpy() if torch.is_tensor(t) else t)
+                                                 for t in outputs]
+    return {"logits": logits, "target": target, "attn": attn, "attn_grad": attn_grad, "attn_rel": attn_rel}
+
+
+def errors(got, expected):
+    """(max abs error, max abs error / max |expected|) per output."""
+    result = {}
+    for name in OUTPUTS:
+        diff = np.abs(got[name].astype(np.float64) - expected[name]).max()
+        result[name] = (float(diff), float(diff / max(np.abs(expected[name]).max(), 1e-300)))
+    return result
+
+
+def run_onnx(path, pixels, targets, dtype):
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    feeds = {"pixel_values": pixels.to(dtype).numpy(), "target_class": targets.numpy()}
+    return as_dict(session.run(["logits", "target", "attn", "attn_grad", "attn_rel"], feeds))
+
+
+class Report:
+    def __init__(self, out):
+        self.out = out
+        self.failed = False
+
+    def line(self, label, errs, tolerances, targets_ok):
+        for name in OUTPUTS:
+            abs_err, rel_err = errs[name]
+            ok = rel_err <= tolerances[name]
+            self.failed |= not ok
+            self.out(f"  {label:<28} {name:<10} max abs {abs_err:.3e}  max rel {rel_err:.3e}  "
+                     f"(tol {tolerances[name]:.1e}) {'ok' if ok else 'FAIL'}")
+        self.failed |= not targets_ok
+        if not targets_ok:
+            self.out(f"  {label:<28} target     FAIL (resolved targets differ)")
+
+
+def verify(config, state_dict, dtype, sums_dtype, onnx_path=None, batch=4, seed=0, out=print):
+    """Returns True when every compared output is within tolerance."""
+    pixels, targets = random_case(config, batch, seed)
+    out(f"verify: batch {batch}, targets {targets.tolist()}, random N(0,1) pixels, seed {seed}")
+    reference = ReferenceVit(config, state_dict)
+    expected = reference_outputs(reference, pixels, targets)
+    report = Report(out)
+    exact = as_dict(VitGraph(config, state_dict, torch.float64).explain(pixels, targets))
+    report.line("graph ops, float64", errors(exact, expected), dict.fromkeys(OUTPUTS, FLOAT64_TOLERANCE),
+                np.array_equal(exact["target"], expected["target"]))
+    tolerances = dict.fromkeys(OUTPUTS, FLOAT64_TOLERANCE)
+    if dtype == torch.float32:
+        ref32 = reference_outputs(ReferenceVit(config, state_dict, torch.float32), pixels, targets)
+        own = errors(ref32, expected)["attn_rel"][1]
+        out(f"  reference rules in float32: attn_rel max rel error {own:.3e} (its own conditioning)")
+        tolerances = dict(FLOAT32_TOLERANCE, attn_rel=max(10 * own, FLOAT32_REL_FLOOR))
+    with torch.no_grad():
+        graph = VitGraph(config, state_dict, dtype, sums_dtype)
+        got = as_dict(graph.explain(pixels.to(dtype), targets))
+    label = f"graph ops, {str(dtype).replace('torch.', '')}"
+    report.line(label, errors(got, expected), tolerances, np.array_equal(got["target"], expected["target"]))
+    if onnx_path is not None:
+        ort = run_onnx(onnx_path, pixels, targets, dtype)
+        if ort is None:
+            out("  ONNX Runtime for Python is not installed: the .onnx file was not run here")
+        else:
+            report.line("ONNX Runtime CPU", errors(ort, expected), tolerances,
+                        np.array_equal(ort["target"], expected["target"]))
+    return not report.failed

@@ -40,7 +40,7 @@ echo "request body: $body ($(stat -c %s "$body") bytes), POST $url"
 
 # One call with nghttp, to see the grpc-status trailer that h2load cannot.
 status=$(nghttp -v -H 'content-type: application/grpc' -H 'te: trailers' -d "$body" "$url" 2>&1 \
-  | grep -oE 'grpc-status: [0-9]+' | head -n1 || true)
+  | grep -aoE 'grpc-status: [0-9]+' | head -n1 || true)
 [ "$status" = "grpc-status: 0" ] || { echo "the probe call failed: '${status:-no grpc-status}'" >&2; exit 1; }
 echo "probe: $status"
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Dermxai.Attribution;
@@ -11,7 +12,7 @@ namespace Dermxai.Attribution;
 /// </summary>
 public static class ClsRollout
 {
-    /// <summary>Above this many tokens the three N-float scratch vectors come from the array pool.</summary>
+    /// <summary>Above this many tokens the fold's scratch vectors come from the array pool instead of the stack.</summary>
     internal const int StackTokenLimit = 1024;
 
     /// <summary>
@@ -21,72 +22,130 @@ public static class ClsRollout
     /// exports head-reduced [L,B,N,N] maps (pass one image's [L,N,N] slice).
     /// </summary>
     public static void Fold(ReadOnlySpan<float> layerMaps, int layers, int tokens, int startLayer, bool normalizeRows,
-        Span<float> patchRelevance)
+        Span<float> patchRelevance) =>
+        FoldValidated(layerMaps, layers, tokens, startLayer, normalizeRows, patchRelevance, "patchRelevance", tokens - 1);
+
+    /// <summary>
+    /// As <see cref="Fold"/> but returns the whole CLS row C[0, :] (N values, CLS column first); with
+    /// row normalisation it sums to 1.
+    /// </summary>
+    public static void FoldClsRow(ReadOnlySpan<float> layerMaps, int layers, int tokens, int startLayer, bool normalizeRows,
+        Span<float> clsRow) =>
+        FoldValidated(layerMaps, layers, tokens, startLayer, normalizeRows, clsRow, "clsRow", tokens);
+
+    private static void FoldValidated(ReadOnlySpan<float> layerMaps, int layers, int tokens, int startLayer,
+        bool normalizeRows, Span<float> output, string outputName, int outputLength)
     {
         var shape = new AttentionShape(layers, 1, 1, tokens);
-        ContractValidation.RequireLength("layerMaps", layerMaps, (long)layers * tokens * tokens,
-            $"[L,N,N] = [{layers},{tokens},{tokens}]");
+        var layout = new Layout("L,N,N", layers, tokens, tokens);
+        ContractValidation.RequireLength("layerMaps", layerMaps, shape.TensorLength, layout);
         ContractValidation.RequireStartLayer(startLayer, shape);
-        ContractValidation.RequireLength("patchRelevance", patchRelevance, tokens - 1, $"[g*g] = [{tokens - 1}]");
+        ContractValidation.RequireLength(outputName, output, outputLength, new Layout("N", outputLength));
         var rows = new ReducedRows(layerMaps, shape, image: 0);
-        FoldWithScratch(ref rows, layers, tokens, startLayer, normalizeRows, patchRelevance);
+        FoldWithScratch(ref rows, layers, tokens, startLayer, normalizeRows, output);
         if (!rows.AllFinite)
         {
-            throw new ArgumentException($"layerMaps contains NaN or Inf; expected finite float32 values in [L,N,N] = [{layers},{tokens},{tokens}].");
+            throw new ArgumentException($"layerMaps contains NaN or Inf; expected finite float32 values in {layout}.", nameof(layerMaps));
         }
     }
 
     internal static void FoldWithScratch<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
-        bool normalizeRows, Span<float> patchRelevance) where TRows : IRowSource, allows ref struct
+        bool normalizeRows, Span<float> output) where TRows : IRowSource, allows ref struct
     {
-        float[]? rented = null;
-        Span<float> scratch = tokens <= StackTokenLimit
-            ? stackalloc float[3 * tokens]
-            : (rented = ArrayPool<float>.Shared.Rent(3 * tokens)).AsSpan(0, 3 * tokens);
+        double[]? rentedVectors = null;
+        float[]? rentedRow = null;
+        bool small = tokens <= StackTokenLimit;
+        Span<double> vectors = small
+            ? stackalloc double[2 * tokens]
+            : (rentedVectors = ArrayPool<double>.Shared.Rent(2 * tokens)).AsSpan(0, 2 * tokens);
+        Span<float> rowBuffer = small
+            ? stackalloc float[tokens]
+            : (rentedRow = ArrayPool<float>.Shared.Rent(tokens)).AsSpan(0, tokens);
         try
         {
-            FoldCore(ref rows, layers, tokens, startLayer, normalizeRows, scratch, patchRelevance);
+            FoldCore(ref rows, layers, tokens, startLayer, normalizeRows, vectors, rowBuffer, output);
         }
         finally
         {
-            if (rented is not null)
+            if (rentedVectors is not null)
             {
-                ArrayPool<float>.Shared.Return(rented);
+                ArrayPool<double>.Shared.Return(rentedVectors);
+            }
+            if (rentedRow is not null)
+            {
+                ArrayPool<float>.Shared.Return(rentedRow);
             }
         }
     }
 
-    /// <summary>Writes C[0, 1:] to <paramref name="patchRelevance"/>; <paramref name="scratch"/> holds 3·N floats.</summary>
+    /// <summary>
+    /// Writes C[0, 1:] (N − 1 values) or the whole CLS row C[0, :] (N values) to <paramref name="output"/>.
+    /// The vector v is kept in double: it sums N weighted rows per layer, and float32 accumulation there
+    /// alone costs a few 1e-6 of relative accuracy.
+    /// </summary>
     private static void FoldCore<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
-        bool normalizeRows, scoped Span<float> scratch, Span<float> patchRelevance) where TRows : IRowSource, allows ref struct
+        bool normalizeRows, scoped Span<double> vectors, scoped Span<float> rowBuffer, Span<float> output)
+        where TRows : IRowSource, allows ref struct
     {
-        var v = scratch[..tokens];
-        var next = scratch.Slice(tokens, tokens);
-        var rowBuffer = scratch.Slice(2 * tokens, tokens);
+        var v = vectors[..tokens];
+        var next = vectors.Slice(tokens, tokens);
         v.Clear();
-        v[0] = 1f;
-        float rowScale = rows.RowScale;
+        v[0] = 1;
+        double rowScale = rows.RowScale;
         for (int layer = layers - 1; layer >= startLayer; layer--)
         {
             next.Clear();
             for (int i = 0; i < tokens; i++)
             {
-                float vi = v[i];
-                if (vi == 0f)
+                double vi = v[i];
+                if (vi == 0)
                 {
                     continue;
                 }
                 rows.ReadRow(layer, i, rowBuffer);
-                ReadOnlySpan<float> row = rowBuffer;
-                float weight = normalizeRows ? vi / (TensorPrimitives.Sum(row) * rowScale + 1f) : vi;
-                TensorPrimitives.MultiplyAdd(row, weight * rowScale, next, next);
+                double weight = normalizeRows ? vi / (SumWidened(rowBuffer) * rowScale + 1) : vi;
+                AddScaledWidened(rowBuffer, weight * rowScale, next);
                 next[i] += weight;
             }
             var swap = v;
             v = next;
             next = swap;
         }
-        v[1..].CopyTo(patchRelevance);
+        var kept = v[(tokens - output.Length)..];
+        for (int j = 0; j < output.Length; j++)
+        {
+            output[j] = (float)kept[j];
+        }
+    }
+
+    /// <summary>acc += weight · row, with the float row widened to double (SIMD).</summary>
+    private static void AddScaledWidened(ReadOnlySpan<float> row, double weight, Span<double> acc)
+    {
+        int width = Vector<float>.Count;
+        var scale = new Vector<double>(weight);
+        int j = 0;
+        for (; j <= row.Length - width; j += width)
+        {
+            Vector.Widen(new Vector<float>(row[j..]), out var low, out var high);
+            var accLow = new Vector<double>(acc[j..]);
+            var accHigh = new Vector<double>(acc[(j + Vector<double>.Count)..]);
+            (accLow + low * scale).CopyTo(acc[j..]);
+            (accHigh + high * scale).CopyTo(acc[(j + Vector<double>.Count)..]);
+        }
+        for (; j < row.Length; j++)
+        {
+            acc[j] += weight * row[j];
+        }
+    }
+
+    private static double SumWidened(ReadOnlySpan<float> row)
+    {
+        double sum = 0;
+        foreach (float value in row)
+        {
+            sum += value;
+        }
+        return sum;
     }
 }
 

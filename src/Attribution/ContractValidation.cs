@@ -15,7 +15,7 @@ internal static class ContractValidation
         _ => tensor.ToString(),
     };
 
-    public static void RequireLength(string name, ReadOnlySpan<float> values, long expected, string layout)
+    public static void RequireLength(string name, ReadOnlySpan<float> values, long expected, Layout layout)
     {
         if (values.Length != expected)
         {
@@ -35,7 +35,7 @@ internal static class ContractValidation
         }
         if (!values.IsEmpty)
         {
-            RequireLength(name, values, shape.TensorLength, shape.Describe());
+            RequireLength(name, values, shape.TensorLength, Layout.Of(shape));
         }
     }
 
@@ -78,4 +78,20 @@ internal static class ContractValidation
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values);
+}
+
+/// <summary>
+/// A tensor layout such as "[L,B,H,N,N] = [12,1,12,197,197]", kept as numbers and formatted only when an
+/// error message needs it (so that validation allocates nothing on the hot path).
+/// </summary>
+internal readonly record struct Layout(string Axes, int D0, int D1 = -1, int D2 = -1, int D3 = -1, int D4 = -1)
+{
+    public static Layout Of(AttentionShape shape) =>
+        new("L,B,H,N,N", shape.Layers, shape.Batch, shape.Heads, shape.Tokens, shape.Tokens);
+
+    public override string ToString()
+    {
+        int[] dims = [D0, D1, D2, D3, D4];
+        return $"[{Axes}] = [{string.Join(",", dims.Where(d => d >= 0))}]";
+    }
 }

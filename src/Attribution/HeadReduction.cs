@@ -16,7 +16,7 @@ public static class HeadReduction
         Span<float> reduced)
     {
         ValidateLayer(rule, x, y, heads, tokens);
-        ContractValidation.RequireLength("reduced", reduced, (long)tokens * tokens, $"[N,N] = [{tokens},{tokens}]");
+        ContractValidation.RequireLength("reduced", reduced, (long)tokens * tokens, new Layout("N,N", tokens, tokens));
         var probe = Vector<float>.Zero;
         for (int row = 0; row < tokens; row++)
         {
@@ -36,7 +36,7 @@ public static class HeadReduction
         {
             throw new ArgumentException($"row {row} is out of range for a layer [H,N,N] = [{heads},{tokens},{tokens}]: expected 0..{tokens - 1}.");
         }
-        ContractValidation.RequireLength("reducedRow", reducedRow, tokens, $"[N] = [{tokens}]");
+        ContractValidation.RequireLength("reducedRow", reducedRow, tokens, new Layout("N", tokens));
         var probe = Vector<float>.Zero;
         RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, row * tokens, tokens, reducedRow, ref probe);
         RequireFinite(probe, heads, tokens);
@@ -57,7 +57,7 @@ public static class HeadReduction
     private static void ValidateLayer(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int heads, int tokens)
     {
         var shape = new AttentionShape(1, 1, heads, tokens);
-        string layout = $"[H,N,N] = [{heads},{tokens},{tokens}]";
+        var layout = new Layout("H,N,N", heads, tokens, tokens);
         ContractValidation.RequireLength("x", x, shape.ImageLayerStride, layout);
         if (rule == HeadRule.MeanClampedProduct)
         {

@@ -45,8 +45,8 @@ public static class MapRendering
         {
             throw new ArgumentException($"Upsampling needs positive sizes; got src [{srcRows},{srcCols}] and dst [{dstRows},{dstCols}].");
         }
-        ContractValidation.RequireLength("src", src, (long)srcRows * srcCols, $"[rows,cols] = [{srcRows},{srcCols}]");
-        ContractValidation.RequireLength("dst", dst, (long)dstRows * dstCols, $"[rows,cols] = [{dstRows},{dstCols}]");
+        ContractValidation.RequireLength("src", src, (long)srcRows * srcCols, new Layout("rows,cols", srcRows, srcCols));
+        ContractValidation.RequireLength("dst", dst, (long)dstRows * dstCols, new Layout("rows,cols", dstRows, dstCols));
         float[] rented = ArrayPool<float>.Shared.Rent(srcRows * dstCols);
         try
         {

@@ -56,7 +56,7 @@ public static class RelevanceMaps
             throw new ArgumentException($"{method.Id()} cannot be computed from head-reduced maps; it needs attn and attn_grad {shape.Describe()}.", nameof(method));
         }
         var reducedShape = new AttentionShape(shape.Layers, shape.Batch, 1, shape.Tokens);
-        string layout = $"[L,B,N,N] = [{shape.Layers},{shape.Batch},{shape.Tokens},{shape.Tokens}]";
+        var layout = new Layout("L,B,N,N", shape.Layers, shape.Batch, shape.Tokens, shape.Tokens);
         ContractValidation.RequireLength("reducedMaps", reducedMaps, reducedShape.TensorLength, layout);
         ContractValidation.RequireStartLayer(startLayer, shape);
         RequireGrids(grids, shape);
@@ -91,7 +91,7 @@ public static class RelevanceMaps
         {
             throw new ArgumentException($"logits must be [B,C] with C ≥ 1 classes (got C = {classes}).", nameof(classes));
         }
-        ContractValidation.RequireLength("logits", logits, (long)batch * classes, $"[B,C] = [{batch},{classes}]");
+        ContractValidation.RequireLength("logits", logits, (long)batch * classes, new Layout("B,C", batch, classes));
         if (!TensorPrimitives.IsFiniteAll(logits))
         {
             throw new ArgumentException($"logits contains NaN or Inf; expected finite float32 values in [B,C] = [{batch},{classes}].", nameof(logits));
@@ -128,7 +128,7 @@ public static class RelevanceMaps
 
     private static void RequireGrids(Span<float> grids, AttentionShape shape) =>
         ContractValidation.RequireLength("grids", grids, (long)shape.Batch * shape.GridCells,
-            $"[B, g*g] = [{shape.Batch},{shape.GridCells}]");
+            new Layout("B, g*g", shape.Batch, shape.GridCells));
 
     private static Span<float> Grid(Span<float> grids, AttentionShape shape, int image) =>
         grids.Slice(image * shape.GridCells, shape.GridCells);
@@ -187,7 +187,7 @@ public static class RelevanceMaps
         _ => default,
     };
 
-    private static bool ShouldRunParallel(RelevanceMethod method, AttentionShape shape, int startLayer)
+    internal static bool ShouldRunParallel(RelevanceMethod method, AttentionShape shape, int startLayer)
     {
         if (shape.Batch < 2 || Environment.ProcessorCount < 2 || !method.IsRollout())
         {

@@ -264,6 +264,9 @@ public sealed class DermxaiEngine : IAsyncDisposable
     internal RowOutputs[] RunFullGraph(IReadOnlyList<Array> pixels, long[] targets, ContractTensors fetch) =>
         _full.Run(Concat(pixels), pixels.Count, Model.ImageSize, targets, fetch);
 
+    /// <summary>Logits for one batch on the forward-only graph, bypassing the batcher (offline evaluation).</summary>
+    internal RowOutputs[] RunForwardGraph(IReadOnlyList<Array> pixels) => RunForward(pixels);
+
     private Array Concat(IReadOnlyList<Array> rows)
     {
         int size = rows[0].Length;

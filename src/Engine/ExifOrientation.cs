@@ -56,20 +56,23 @@ internal static class ExifOrientation
         if (t.Length < 8) return 1;
         bool little = t[0] == (byte)'I' && t[1] == (byte)'I';
         if (!little && !(t[0] == (byte)'M' && t[1] == (byte)'M')) return 1;
-        ushort U16(int at) => little ? BinaryPrimitives.ReadUInt16LittleEndian(t.Slice(at)) : BinaryPrimitives.ReadUInt16BigEndian(t.Slice(at));
-        uint U32(int at) => little ? BinaryPrimitives.ReadUInt32LittleEndian(t.Slice(at)) : BinaryPrimitives.ReadUInt32BigEndian(t.Slice(at));
-
-        uint ifd = U32(4);
+        uint ifd = U32(t, 4, little);
         if (ifd > (uint)t.Length - 2) return 1;
-        int count = U16((int)ifd);
+        int count = U16(t, (int)ifd, little);
         for (int i = 0; i < count; i++)
         {
             int entry = (int)ifd + 2 + 12 * i;
             if (entry + 12 > t.Length) break;
-            if (U16(entry) == OrientationTag) return U16(entry + 8);
+            if (U16(t, entry, little) == OrientationTag) return U16(t, entry + 8, little);
         }
         return 1;
     }
+
+    private static ushort U16(ReadOnlySpan<byte> t, int at, bool little) =>
+        little ? BinaryPrimitives.ReadUInt16LittleEndian(t[at..]) : BinaryPrimitives.ReadUInt16BigEndian(t[at..]);
+
+    private static uint U32(ReadOnlySpan<byte> t, int at, bool little) =>
+        little ? BinaryPrimitives.ReadUInt32LittleEndian(t[at..]) : BinaryPrimitives.ReadUInt32BigEndian(t[at..]);
 
     /// <summary>Turns RGB24 pixels as stored into the image as a viewer shows it.</summary>
     internal static (byte[] Rgb, int Width, int Height) Apply(byte[] rgb, int width, int height, int orientation)

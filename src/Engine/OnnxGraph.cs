@@ -67,7 +67,7 @@ internal sealed class OnnxGraph : IDisposable
 
     private static SessionOptions CreateSessionOptions(EngineOptions options)
     {
-        var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        var so = new SessionOptions { GraphOptimizationLevel = Environment.GetEnvironmentVariable("DX_OPT") switch { "0" => GraphOptimizationLevel.ORT_DISABLE_ALL, "1" => GraphOptimizationLevel.ORT_ENABLE_BASIC, "2" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED, _ => GraphOptimizationLevel.ORT_ENABLE_ALL } };
         if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
         return so;
     }

@@ -94,6 +94,6 @@ internal static class RequestIds
         context.UserState.TryGetValue(Key, out var id) ? (string)id : "";
 
     /// <summary>Caller ids are echoed and logged: accept short printable ASCII only.</summary>
-    private static bool IsUsable(string? id) =>
+    internal static bool IsUsable(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= 128 && id.All(c => c is > ' ' and < (char)127);
 }

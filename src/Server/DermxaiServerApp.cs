@@ -1,6 +1,7 @@
 using System.Net;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Dermxai.Server.Security;
 using Prometheus;
 
 namespace Dermxai.Server;
@@ -41,7 +42,8 @@ public static class DermxaiServerApp
 
         if (settings.JsonLogs) { builder.Logging.ClearProviders(); builder.Logging.AddJsonConsole(o => o.IncludeScopes = true); }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds));
-        ConfigureKestrel(builder, settings);
+        var security = builder.AddDermxaiSecurity();
+        ConfigureKestrel(builder, settings, security.Tls);
 
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<HealthServiceImpl>();
@@ -57,6 +59,7 @@ public static class DermxaiServerApp
         builder.Services.AddGrpcReflection();
 
         var app = builder.Build();
+        app.UseDermxaiAccessControl();
         app.MapGrpcService<DermxaiService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
@@ -64,27 +67,28 @@ public static class DermxaiServerApp
         return app;
     }
 
-    /// <summary>gRPC endpoints speak plaintext HTTP/2 only; the metrics endpoint HTTP/1.1.</summary>
-    private static void ConfigureKestrel(WebApplicationBuilder builder, ServerOptions settings)
+    /// <summary>gRPC endpoints speak HTTP/2 (plaintext for http://, TLS for https://); the metrics endpoint HTTP/1.1.</summary>
+    private static void ConfigureKestrel(WebApplicationBuilder builder, ServerOptions settings, TlsOptions tls)
     {
         string urls = !string.IsNullOrWhiteSpace(settings.Urls) ? settings.Urls
             : builder.Configuration["urls"] is { Length: > 0 } given ? given
             : "http://127.0.0.1:5000";
+        var grpcUrls = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        SecurityRegistration.CheckTlsConsistency(tls, grpcUrls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                Listen(kestrel, url, HttpProtocols.Http2);
+            foreach (var url in grpcUrls)
+                Listen(kestrel, url, HttpProtocols.Http2, tls);
             if (!string.IsNullOrWhiteSpace(settings.MetricsUrl))
-                Listen(kestrel, settings.MetricsUrl, HttpProtocols.Http1);
+                Listen(kestrel, settings.MetricsUrl, HttpProtocols.Http1, tls);
         });
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, TlsOptions tls)
     {
         var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
-        if (uri.Scheme != Uri.UriSchemeHttp)
-            throw new InvalidOperationException($"Endpoint {url}: only http:// (plaintext) is supported so far.");
-        if (uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, l => l.Protocols = protocols);
-        else kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, l => l.Protocols = protocols);
+        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(uri, tls); };
+        if (uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, configure);
+        else kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
     }
 }

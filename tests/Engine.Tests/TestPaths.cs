@@ -1,25 +1,27 @@
+using Dermxai.TestSupport;
+
 namespace Dermxai.Tests;
 
-/// <summary>Where the test inputs live: the repo root (folder with Dermxai.sln), the exported test models, the golden sets.</summary>
+/// <summary>The golden test models exported into tests/.generated/models by the repo's test script.</summary>
 internal static class TestPaths
 {
-    internal static string RepoRoot { get; } = FindRepoRoot();
-
-    internal static string Golden => Path.Combine(RepoRoot, "..", "shared", "reference", "golden");
-
     /// <summary>tests/.generated/models/NAME.onnx; fails the test with what to run when it is missing.</summary>
     internal static string Model(string name)
     {
-        string path = Path.Combine(RepoRoot, "tests", ".generated", "models", name + ".onnx");
+        string path = Path.Combine(RepositoryPaths.Root, "tests", ".generated", "models", name + ".onnx");
         if (!File.Exists(path))
             Assert.Fail($"Test model {path} is missing: run ./test.sh, or `bash tools/export_onnx/make_test_models.sh tests/.generated/models` from the repo root.");
         return path;
     }
 
-    private static string FindRepoRoot()
+    /// <summary>Per golden case: which image it explains and the target it asked for (-1 = argmax).</summary>
+    internal static IReadOnlyDictionary<string, (int ImageIndex, int RequestedTarget, string Image)> CaseInputs(string set)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Dermxai.sln"))) return dir.FullName;
-        throw new InvalidOperationException("No folder above the test assembly holds Dermxai.sln.");
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Golden, set, "manifest.json")));
+        var result = new Dictionary<string, (int, int, string)>();
+        foreach (var c in manifest.RootElement.GetProperty("cases").EnumerateArray())
+            result[c.GetProperty("case").GetString()!] = (c.GetProperty("image_index").GetInt32(),
+                c.GetProperty("requested_target").GetInt32(), c.GetProperty("image").GetString()!);
+        return result;
     }
 }

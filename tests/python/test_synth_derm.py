@@ -116,3 +116,8 @@ def test_manifest_is_json_with_the_generator_settings(one_set):
     manifest = json.loads((root / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["count"] == COUNT and manifest["synthetic"] is True
     assert len(manifest["images"]) == COUNT
+
+
+def test_forced_artifact_lands_on_every_photo(tmp_path):
+    manifest = generated(tmp_path, count=6, forced_artifacts=("ruler",))
+    assert all(any(a["kind"] == "ruler" for a in r["artifacts"]) for r in manifest["images"])

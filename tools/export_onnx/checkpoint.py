@@ -4,6 +4,8 @@ Everything the model needs except the number of heads is read off the tensors' s
 (METHODS.md c.3); the number of heads defaults to timm's width / 64.
 """
 import hashlib
+import os
+import pickle
 import re
 from dataclasses import dataclass
 
@@ -81,16 +83,27 @@ def sha256_of_file(path):
     return digest.hexdigest()
 
 
-def load_checkpoint_file(path):
-    """torch.load the file and return the bare state dict (wrappers and `module.` stripped)."""
-    try:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except TypeError:  # torch < 1.13 has no weights_only
-            obj = torch.load(path, map_location="cpu")
-    except FileNotFoundError:
+def load_checkpoint_file(path, trust_pickle=False):
+    """torch.load the file and return the bare state dict (wrappers and `module.` stripped).
+
+    Tensors-only loading (weights_only) unless the user trusts the file: training checkpoints that
+    also pickle Python objects (argparse namespaces, ...) need --trust-checkpoint.
+    """
+    if not os.path.isfile(path):
         raise ExportError(f"Checkpoint file {path} does not exist.")
-    except Exception as e:  # pickle, zip and permission errors all mean "cannot read it"
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError as e:
+        raise ExportError(f"Cannot read checkpoint {path} ({e.strerror}).")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=not trust_pickle)
+    except pickle.UnpicklingError as e:
+        if "Unsupported class" not in str(e):
+            raise ExportError(f"Cannot read checkpoint {path} as a torch.save file (UnpicklingError).")
+        raise ExportError(f"Checkpoint {path} holds pickled Python objects besides tensors; pass "
+                          "--trust-checkpoint to load it anyway if you trust the file.")
+    except Exception as e:  # zip and format errors all mean "cannot read it"
         raise ExportError(f"Cannot read checkpoint {path} as a torch.save file ({type(e).__name__}).")
     return unwrap_state_dict(obj)
 

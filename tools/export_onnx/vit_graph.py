@@ -110,11 +110,11 @@ def clone_relevance(x, r1, r2):
 class VitGraph(nn.Module):
     """Holds the weights (in the export dtype) and computes the contract's tensors."""
 
-    def __init__(self, config, state_dict, dtype=torch.float32, sums_dtype=torch.float64):
+    def __init__(self, config, state_dict, dtype=torch.float32, sums_dtype=None):
         super().__init__()
         self.config = config
         self.dtype = dtype
-        self.sums_dtype = sums_dtype
+        self.sums_dtype = sums_dtype or dtype
         self.erf = erf_cody if dtype == torch.float64 else torch.erf
         D = config.width
 
@@ -146,6 +146,11 @@ class VitGraph(nn.Module):
         cls_row[0, 0, 0] = 1
         self.register_buffer("cls_row_mask", cls_row)
         self.register_buffer("class_ids", torch.arange(config.num_classes, dtype=torch.int64))
+        # The attention scale d^-0.5 as vectors, not a scalar: ONNX Runtime fuses MatMul with a
+        # scalar Mul into FusedMatMul whose alpha is a float32 attribute, which costs a float64
+        # graph ~1e-8 whenever d^-0.5 is not a float32 number (d = 32).
+        self.register_buffer("scale_keys", torch.full((config.tokens,), config.head_dim ** -0.5, dtype=dtype))
+        self.register_buffer("scale_features", torch.full((config.head_dim,), config.head_dim ** -0.5, dtype=dtype))
 
     # -------------------------------------------------------------- forward
 
@@ -174,7 +179,7 @@ class VitGraph(nn.Module):
         qkv = linear(cache.ln1.output, block.qkv_w, block.qkv_b)
         cache.q, cache.k, cache.v = split_qkv(qkv, N, H, d)
         cache.qk = torch.matmul(cache.q, cache.k.transpose(-1, -2))
-        cache.attn = torch.softmax(cache.qk * (d ** -0.5), dim=-1)
+        cache.attn = torch.softmax(cache.qk * self.scale_keys, dim=-1)
         cache.attn_v = torch.matmul(cache.attn, cache.v)
         cache.o = merge_heads(cache.attn_v, N, D)
         cache.aout = linear(cache.o, block.proj_w, block.proj_b)
@@ -215,7 +220,6 @@ class VitGraph(nn.Module):
         """∂ logits[b, target[b]] / ∂ attn for every block, in block order."""
         c = self.config
         N, H, d, D = c.tokens, c.num_heads, c.head_dim, c.width
-        scale = d ** -0.5
         d_cls = torch.matmul(one_hot, self.head_w)                     # [B, D]
         dx = final_ln.backward(self.cls_row_mask * d_cls.unsqueeze(1))  # [B, N, D]
         grads = []
@@ -231,8 +235,8 @@ class VitGraph(nn.Module):
                 break
             d_v = torch.matmul(cache.attn.transpose(-1, -2), d_attn_v)
             d_scores = cache.attn * (d_attn - (d_attn * cache.attn).sum(dim=-1, keepdim=True))
-            d_q = torch.matmul(d_scores, cache.k) * scale
-            d_k = torch.matmul(d_scores.transpose(-1, -2), cache.q) * scale
+            d_q = torch.matmul(d_scores, cache.k) * self.scale_features
+            d_k = torch.matmul(d_scores.transpose(-1, -2), cache.q) * self.scale_features
             d_h1 = torch.matmul(merge_qkv(d_q, d_k, d_v, N, D), block.qkv_w)
             dx = d_xmid + cache.ln1.backward(d_h1)
         grads.reverse()

@@ -13,7 +13,7 @@ Layout of OUT:
 
 Usage:
   python3 tools/synth_derm/synth_derm.py --out DIR --count N [--seed S] [--start I] [--workers W]
-      [--shortcut-class K --shortcut-artifact sticker --shortcut-rate P]
+      [--background-heavy-rate R] [--force-artifact KIND] [--shortcut-class K --shortcut-artifact sticker --shortcut-rate P]
 """
 import argparse
 import io
@@ -425,8 +425,9 @@ ARTIFACT_PAINTERS = {"ruler": draw_ruler, "ink": draw_ink, "sticker": draw_stick
 
 # ---------------------------------------------------------------- one image
 
-def artifact_rates(class_index, shortcut):
+def artifact_rates(class_index, shortcut, forced_artifacts=()):
     rates = dict(BASE_ARTIFACT_RATE)
+    rates.update({kind: 1.0 for kind in forced_artifacts})
     if shortcut is not None:
         kind = shortcut["artifact"]
         rates[kind] = shortcut["rate"] if class_index == shortcut["class"] else BASE_ARTIFACT_RATE[kind] * (1 - shortcut["rate"])
@@ -443,7 +444,7 @@ def balanced_design(index):
     return class_index, tone_index, background
 
 
-def render(seed, index, shortcut=None):
+def render(seed, index, shortcut=None, background_heavy_rate=0.3, forced_artifacts=()):
     """Draw one photo; returns (RGB uint8 array, lesion mask, artifact mask, metadata dict)."""
     rng = np.random.default_rng([seed, index])
     class_index, tone_index, background = balanced_design(index)
@@ -459,7 +460,7 @@ def render(seed, index, shortcut=None):
     radius = short * rng.uniform(lo, hi)
     cx = width / 2 + rng.uniform(-0.12, 0.12) * short
     cy = height / 2 + rng.uniform(-0.12, 0.12) * short
-    background_heavy = rng.random() < 0.3
+    background_heavy = rng.random() < background_heavy_rate
     if background_heavy:
         skin_radius = radius * rng.uniform(1.55, 2.1)
     else:
@@ -486,7 +487,7 @@ def render(seed, index, shortcut=None):
     keep_out = np.asarray(Image.fromarray(lesion_mask.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(9))) > 0
     artifact_mask = np.zeros((height, width), dtype=bool)
     artifacts = []
-    for kind, rate in artifact_rates(class_index, shortcut).items():
+    for kind, rate in artifact_rates(class_index, shortcut, forced_artifacts).items():
         if rng.random() < rate:
             box = ARTIFACT_PAINTERS[kind](rng, image, artifact_mask, window, keep_out | artifact_mask, short)
             if box is not None:
@@ -531,8 +532,8 @@ def render(seed, index, shortcut=None):
 
 
 def write_one(job):
-    out, seed, index, prefix, shortcut = job
-    pixels, lesion_mask, artifact_mask, meta = render(seed, index, shortcut)
+    out, seed, index, prefix, shortcut, background_heavy_rate, forced_artifacts = job
+    pixels, lesion_mask, artifact_mask, meta = render(seed, index, shortcut, background_heavy_rate, forced_artifacts)
     name = f"{prefix}{index:06d}"
     extension = "jpg" if meta["format"] == "jpeg" else "png"
     image_file = f"images/{name}.{extension}"
@@ -547,10 +548,12 @@ def write_one(job):
             "artifact_mask": artifact_file, **meta}
 
 
-def generate(out, count, seed, start=0, workers=1, prefix="synth_", shortcut=None):
+def generate(out, count, seed, start=0, workers=1, prefix="synth_", shortcut=None, background_heavy_rate=0.3,
+             forced_artifacts=()):
     os.makedirs(os.path.join(out, "images"), exist_ok=True)
     os.makedirs(os.path.join(out, "masks"), exist_ok=True)
-    jobs = [(out, seed, index, prefix, shortcut) for index in range(start, start + count)]
+    jobs = [(out, seed, index, prefix, shortcut, background_heavy_rate, tuple(forced_artifacts))
+            for index in range(start, start + count)]
     if workers > 1:
         with Pool(workers) as pool:
             records = pool.map(write_one, jobs, chunksize=16)
@@ -562,6 +565,7 @@ def generate(out, count, seed, start=0, workers=1, prefix="synth_", shortcut=Non
         "generator": "tools/synth_derm/synth_derm.py",
         "generator_version": GENERATOR_VERSION,
         "seed": seed, "start": start, "count": count, "shortcut": shortcut,
+        "background_heavy_rate": background_heavy_rate, "forced_artifacts": list(forced_artifacts),
         "labels": LABELS,
         "synthetic": True,
         "images": records,
@@ -580,6 +584,10 @@ def parse_args(argv):
     p.add_argument("--start", type=int, default=0, help="first image index (disjoint index ranges = disjoint sets)")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--prefix", default="synth_")
+    p.add_argument("--background-heavy-rate", type=float, default=0.3,
+                   help="share of photos where the skin is a small patch and the background most of the frame")
+    p.add_argument("--force-artifact", action="append", choices=ARTIFACTS, default=[],
+                   help="put this artifact on every photo (probe sets); repeatable")
     p.add_argument("--shortcut-class", type=int)
     p.add_argument("--shortcut-artifact", choices=ARTIFACTS, default="sticker")
     p.add_argument("--shortcut-rate", type=float, default=0.9,
@@ -595,7 +603,8 @@ def main(argv=None):
     shortcut = None
     if args.shortcut_class is not None:
         shortcut = {"class": args.shortcut_class, "artifact": args.shortcut_artifact, "rate": args.shortcut_rate}
-    manifest = generate(args.out, args.count, args.seed, args.start, args.workers, args.prefix, shortcut)
+    manifest = generate(args.out, args.count, args.seed, args.start, args.workers, args.prefix, shortcut,
+                        args.background_heavy_rate, args.force_artifact)
     print(f"wrote {len(manifest['images'])} images to {args.out}")
 
 

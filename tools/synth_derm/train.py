@@ -39,6 +39,8 @@ def parse_args(argv):
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--heads", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--init", help="start from this checkpoint (a top-up run) instead of random weights")
     p.add_argument("--train-limit", type=int, help="use only the first N training images (smoke runs)")
     p.add_argument("--heldout-limit", type=int)
     return p.parse_args(argv)
@@ -73,8 +75,8 @@ def train(model, squares, labels, args, log):
             if step >= total_steps:
                 break
             index = order[first:first + args.batch_size]
-            x = data.augment_batch(squares[index], generator)
-            y = labels[index]
+            x = data.augment_batch(squares[index], generator).to(args.device)
+            y = labels[index].to(args.device)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, total_steps, args.warmup_steps, args.lr)
             logits = model(x)
@@ -96,7 +98,8 @@ def train(model, squares, labels, args, log):
 @torch.no_grad()
 def evaluate(model, pixels, labels, num_classes, batch_size=128):
     model.eval()
-    predictions = torch.cat([model(data.normalise(pixels[i:i + batch_size])).argmax(1)
+    device = next(model.parameters()).device
+    predictions = torch.cat([model(data.normalise(pixels[i:i + batch_size]).to(device)).argmax(1).cpu()
                              for i in range(0, len(labels), batch_size)])
     confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64)
     for truth, guess in zip(labels.tolist(), predictions.tolist()):
@@ -131,8 +134,12 @@ def main(argv=None):
 
     model = VisionTransformer(num_classes=len(label_names), width=args.width, depth=args.depth,
                               num_heads=args.heads)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu"))
+    model.to(args.device)
     log = []
     train_seconds = train(model, squares, labels, args, log)
+    model.cpu()
     torch.save(model.state_dict(), os.path.join(args.out, "checkpoint.pth"))
     with open(os.path.join(args.out, "labels.txt"), "w") as f:
         f.write("\n".join(label_names) + "\n")

@@ -25,3 +25,9 @@ internal sealed record CliConsoles(IAnsiConsole Out, IAnsiConsole Error)
         return console;
     }
 }
+
+internal static class ConsoleLines
+{
+    /// <summary>Writes one line as is: no markup, no wrapping at the console width (for lines scripts grep).</summary>
+    public static void Line(this IAnsiConsole console, string text) => console.Profile.Out.Writer.WriteLine(text);
+}

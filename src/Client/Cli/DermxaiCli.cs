@@ -46,13 +46,13 @@ internal static class DermxaiCli
                 errors.Write(pretty);
                 break;
             case RpcException rpc:
-                errors.WriteLine($"error: {RpcErrors.Describe(rpc)}");
+                errors.Line($"error: {RpcErrors.Describe(rpc)}");
                 break;
             case OperationCanceledException:
-                errors.WriteLine("cancelled");
+                errors.Line("cancelled");
                 break;
             default:
-                errors.WriteLine($"error: {error.Message}");
+                errors.Line($"error: {error.Message}");
                 break;
         }
         return CommandResults.Failed;

@@ -45,7 +45,7 @@ internal static class FileBatch
         var failed = 0;
         foreach (var outcome in outcomes.Where(o => !o.Succeeded))
         {
-            errors.WriteLine($"FAILED {outcome.Path}: {outcome.Error}");
+            errors.Line($"FAILED {outcome.Path}: {outcome.Error}");
             failed++;
         }
         return failed;

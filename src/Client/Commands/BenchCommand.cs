@@ -23,10 +23,10 @@ internal sealed class BenchCommand(CliConsoles consoles) : AsyncCommand<BenchSet
 
         if (settings.WarmupDuration > TimeSpan.Zero)
         {
-            consoles.Error.WriteLine($"Warming up {settings.WarmupDuration.TotalSeconds:0.#} s: {settings.CallName}, {mode}");
+            consoles.Error.Line($"Warming up {settings.WarmupDuration.TotalSeconds:0.#} s: {settings.CallName}, {mode}");
             await RunAsync(runner, settings, settings.WarmupDuration, cancellation);
         }
-        consoles.Error.WriteLine($"Measuring {settings.MeasuredDuration.TotalSeconds:0.#} s: {settings.CallName}, {mode}");
+        consoles.Error.Line($"Measuring {settings.MeasuredDuration.TotalSeconds:0.#} s: {settings.CallName}, {mode}");
         var run = await RunAsync(runner, settings, settings.MeasuredDuration, cancellation);
 
         var summary = GhzSummary.From(run, Options(settings));

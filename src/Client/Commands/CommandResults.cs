@@ -1,3 +1,4 @@
+using Dermxai.Client.Cli;
 using Dermxai.Client.Inputs;
 using Spectre.Console;
 
@@ -14,14 +15,14 @@ internal static class CommandResults
 
     public static int ReportMissing(IAnsiConsole errors, InputPaths.Expansion inputs)
     {
-        foreach (var path in inputs.Missing) errors.WriteLine($"FAILED {path}: no such file, folder or matching image");
+        foreach (var path in inputs.Missing) errors.Line($"FAILED {path}: no such file, folder or matching image");
         return inputs.Missing.Count;
     }
 
     public static int NothingToDo(IAnsiConsole errors, InputPaths.Expansion inputs)
     {
         ReportMissing(errors, inputs);
-        errors.WriteLine("No image files to process.");
+        errors.Line("No image files to process.");
         return Failed;
     }
 }

@@ -40,7 +40,7 @@ internal sealed class ExplainCommand(CliConsoles consoles) : AsyncCommand<Explai
         if (settings.Json is not null)
             JsonOutput.Write(consoles.Out, settings.Json, ExplainReportBuilder.Build(connection.Address, outcomes, selection.Grid));
         if (settings.Out is not null)
-            consoles.Out.WriteLine($"Page: {HtmlIndexWriter.Write(settings.Out, names, outcomes)}");
+            consoles.Out.Line($"Page: {HtmlIndexWriter.Write(settings.Out, names, outcomes)}");
         return failed == 0 ? CommandResults.Success : CommandResults.SomeFailed;
     }
 

@@ -28,7 +28,7 @@ internal sealed class HealthCommand(CliConsoles consoles) : AsyncCommand<HealthS
             HealthCheckResponse.Types.ServingStatus.ServiceUnknown => "SERVICE_UNKNOWN",
             _ => "UNKNOWN",
         };
-        consoles.Out.WriteLine($"{connection.Address} {status}");
+        consoles.Out.Line($"{connection.Address} {status}");
         return response.Status == HealthCheckResponse.Types.ServingStatus.Serving ? CommandResults.Success : CommandResults.SomeFailed;
     }
 }

@@ -64,6 +64,7 @@ internal sealed class InfoCommand(CliConsoles consoles) : AsyncCommand<InfoSetti
     private static Table Methods(ModelInfo info)
     {
         var table = new Table { Title = new TableTitle("Relevance methods") }.AddColumns("Id", "Class-specific", "Start layer", "Description");
+        table.Columns[0].NoWrap();
         foreach (var method in info.Methods)
             table.AddRow(Markup.Escape(method.Id + (method.IsDefault ? " (default)" : "")), YesNo(method.ClassSpecific),
                 YesNo(method.UsesStartLayer), Markup.Escape(method.Description));

@@ -32,7 +32,7 @@ internal sealed class PayloadCommand(CliConsoles consoles) : Command<PayloadSett
         var message = settings.BuildRequest().ToByteArray();
         var bytes = settings.Framed ? Frame(message) : message;
         File.WriteAllBytes(settings.Out!, bytes);
-        consoles.Out.WriteLine($"{settings.Out}: {bytes.Length} bytes, {settings.CallName} request{(settings.Framed ? " (gRPC-framed)" : "")}");
+        consoles.Out.Line($"{settings.Out}: {bytes.Length} bytes, {settings.CallName} request{(settings.Framed ? " (gRPC-framed)" : "")}");
         return CommandResults.Success;
     }
 

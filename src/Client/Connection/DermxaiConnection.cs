@@ -16,8 +16,9 @@ internal sealed class DermxaiConnection : IDisposable
     private readonly TimeSpan? _deadline;
     private readonly Metadata _headers = new();
 
-    private DermxaiConnection(GrpcChannel channel, TimeSpan? deadline, string? token)
+    private DermxaiConnection(string address, GrpcChannel channel, TimeSpan? deadline, string? token)
     {
+        Address = address;
         _channel = channel;
         _deadline = deadline;
         if (token is not null) _headers.Add("authorization", "Bearer " + token);
@@ -27,7 +28,8 @@ internal sealed class DermxaiConnection : IDisposable
 
     public Protocol.V1.Dermxai.DermxaiClient Service { get; }
     public Health.HealthClient Health { get; }
-    public string Address => _channel.Target;
+    /// <summary>The server's URL, as given.</summary>
+    public string Address { get; }
 
     public static DermxaiConnection Open(ServerSettings settings)
     {
@@ -42,7 +44,8 @@ internal sealed class DermxaiConnection : IDisposable
             MaxRetryBufferSize = 4L * MaxMessageBytes,
         };
         var deadline = settings.Deadline > 0 ? TimeSpan.FromSeconds(settings.Deadline) : (TimeSpan?)null;
-        return new DermxaiConnection(GrpcChannel.ForAddress(settings.ResolveServer(), options), deadline, settings.ResolveToken());
+        var address = settings.ResolveServer();
+        return new DermxaiConnection(address, GrpcChannel.ForAddress(address, options), deadline, settings.ResolveToken());
     }
 
     /// <summary>Options for one call: the configured deadline from now, the token, the caller's token.</summary>

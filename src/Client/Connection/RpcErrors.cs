@@ -14,8 +14,12 @@ internal static class RpcErrors
     };
 
     /// <summary>The client-side cause of a status the client made up itself (e.g. connection refused).</summary>
-    private static string Cause(RpcException rpc) =>
-        rpc.Status.DebugException is { } cause ? $" ({cause.InnerException?.Message ?? cause.Message})" : "";
+    private static string Cause(RpcException rpc)
+    {
+        if (rpc.Status.DebugException is not { } cause) return "";
+        var message = cause.InnerException?.Message ?? cause.Message;
+        return rpc.Status.Detail.Contains(message, StringComparison.Ordinal) ? "" : $" ({message})";
+    }
 
     /// <summary>The status name as gRPC's documentation spells it (DEADLINE_EXCEEDED, not DeadlineExceeded).</summary>
     public static string ProtoName(StatusCode code) => code switch

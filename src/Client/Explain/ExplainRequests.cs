@@ -19,10 +19,11 @@ internal sealed record ExplainRequests(
         {
             Image = new ImageInput { Encoded = image },
             TopK = TopK,
-            Outputs = new OutputOptions { OverlayPng = overlay, HeatmapPng = heatmap, Colormap = Colormap ?? "", OverlayAlpha = OverlayAlpha },
             FaithfulnessFraction = FaithfulnessFraction,
             ClientTag = clientTag ?? "",
         };
+        var outputs = new OutputOptions { OverlayPng = overlay, HeatmapPng = heatmap, Colormap = Colormap ?? "", OverlayAlpha = OverlayAlpha };
+        if (!outputs.Equals(new OutputOptions())) request.Outputs = outputs; // unset rather than empty: what a hand-written request sends
         request.Methods.AddRange(Methods);
         request.Targets.AddRange(Targets.Select(t => t.Clone()));
         if (StartLayer is { } layer) request.StartLayer = layer;

@@ -20,9 +20,14 @@ internal static class HtmlIndexWriter
         var rows = new StringBuilder();
         foreach (var outcome in outcomes)
         {
+            if (outcome.Result is null)
+            {
+                rows.Append(FailedRow(outcome));
+                continue;
+            }
             var photo = names.Photo(outcome.Path);
             File.Copy(outcome.Path, Path.Combine(folder, photo), overwrite: true);
-            rows.Append(outcome.Result is null ? FailedRow(outcome, photo) : ExplainedRow(outcome.Path, outcome.Result, photo));
+            rows.Append(ExplainedRow(outcome.Path, outcome.Result, photo));
         }
         var path = Path.Combine(folder, FileName);
         File.WriteAllText(path, Page(rows.ToString()));
@@ -40,8 +45,8 @@ internal static class HtmlIndexWriter
         return $"<tr><td><img src=\"{Attr(photo)}\" alt=\"photo\"><br><small>{Html(Path.GetFileName(input))}</small></td>{overlayCell}<td><ol>{top}</ol></td></tr>\n";
     }
 
-    private static string FailedRow(FileOutcome<ExplainedImage> outcome, string photo) =>
-        $"<tr class=\"failed\"><td><img src=\"{Attr(photo)}\" alt=\"photo\"><br><small>{Html(Path.GetFileName(outcome.Path))}</small></td>" +
+    private static string FailedRow(FileOutcome<ExplainedImage> outcome) =>
+        $"<tr class=\"failed\"><td><small>{Html(Path.GetFileName(outcome.Path))}</small></td>" +
         $"<td colspan=\"2\">failed: {Html(outcome.Error ?? "")}</td></tr>\n";
 
     private static string Page(string rows) => $$"""

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Dermxai.Server.Security;
+
+/// <summary>The few calls that wire access control, TLS and the model pin into <see cref="DermxaiServerApp"/>.</summary>
+internal static class SecurityRegistration
+{
+    /// <summary>
+    /// Binds the security settings, reads the bearer tokens (a configured but unreadable source stops
+    /// the start) and registers the model pin. Call it before the engine's hosted service is added.
+    /// </summary>
+    internal static SecurityOptions AddDermxaiSecurity(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(BearerTokens.Load(options.Auth, Environment.GetEnvironmentVariable));
+        builder.Services.AddHostedService<ModelIntegrityCheck>();
+        return options;
+    }
+
+    /// <summary>Adds the access check in front of every gRPC endpoint when tokens or client certificates are required.</summary>
+    internal static void UseDermxaiAccessControl(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<SecurityOptions>();
+        if (AccessControlMiddleware.IsNeeded(app.Services.GetRequiredService<BearerTokens>(), options))
+            app.UseMiddleware<AccessControlMiddleware>();
+    }
+
+    /// <summary>Plaintext for http://, TLS from Dermxai:Tls for https://; anything else is refused.</summary>
+    internal static void UseScheme(this ListenOptions listen, Uri endpoint, TlsOptions tls)
+    {
+        if (endpoint.Scheme == Uri.UriSchemeHttps) listen.UseDermxaiTls(tls);
+        else if (endpoint.Scheme != Uri.UriSchemeHttp)
+            throw new InvalidOperationException($"Endpoint {endpoint}: use http:// (plaintext) or https:// (TLS, see Dermxai:Tls).");
+    }
+
+    /// <summary>Client certificates need TLS: refuses settings that ask for them with plaintext endpoints only.</summary>
+    internal static void CheckTlsConsistency(TlsOptions tls, IEnumerable<string> grpcUrls)
+    {
+        bool anyHttps = grpcUrls.Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+        if (tls.ClientCertificateMode != ClientCertificateRequirement.None && !anyHttps)
+            throw new InvalidOperationException(
+                "Dermxai:Tls:ClientCertificateMode is set, but no gRPC endpoint is https://; client certificates need TLS (e.g. --urls https://127.0.0.1:5001).");
+    }
+}

@@ -1,0 +1,132 @@
+using System.Security.Cryptography.X509Certificates;
+using Dermxai.Hardening.Tests.Support;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+
+namespace Dermxai.Hardening.Tests.Access;
+
+/// <summary>TLS from a configured PEM certificate and key, and from a password-protected PFX.</summary>
+[TestFixture]
+public sealed class TlsTests
+{
+    private TestPki _pki = null!;
+    private X509Certificate2 _ca = null!;
+    private TestServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _pki = new TestPki();
+        _ca = TestPki.CreateCa("Dermxai test CA");
+        var (certificate, key) = _pki.WritePem(TestPki.IssueServer(_ca), "server");
+        _server = await TestServer.StartAsync([$"--Dermxai:Tls:CertificatePath={certificate}", $"--Dermxai:Tls:KeyPath={key}"], "https");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _server.DisposeAsync();
+        _pki.Dispose();
+    }
+
+    [Test]
+    public async Task A_client_that_trusts_the_ca_gets_answers_over_tls()
+    {
+        using var channel = _server.Channel(Clients.TrustingOnly(_ca));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.EqualTo(StatusCode.OK));
+        Assert.That(await Clients.HealthAsync(channel), Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
+    public async Task A_client_that_does_not_trust_the_certificate_is_refused()
+    {
+        using var channel = _server.Channel(Clients.TrustingOnly(TestPki.CreateCa("Some other CA")));
+        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var error = Assert.ThrowsAsync<RpcException>(async () => await client.GetModelInfoAsync(new Protocol.V1.GetModelInfoRequest()))!;
+        Assert.That(error.Status.DebugException?.ToString() ?? error.Status.Detail, Does.Contain("SSL"));
+        await Task.CompletedTask;
+    }
+
+    [Test]
+    public async Task A_plaintext_client_gets_nothing_from_the_tls_port()
+    {
+        using var channel = GrpcChannel.ForAddress(_server.Url.Replace("https://", "http://"));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.Not.EqualTo(StatusCode.OK));
+    }
+
+    [Test]
+    public async Task A_pfx_certificate_with_a_password_serves_tls_too()
+    {
+        string pfx = _pki.WritePfx(TestPki.IssueServer(_ca), "server-pfx", "pfx-pass-9");
+        await using var server = await TestServer.StartAsync([$"--Dermxai:Tls:CertificatePath={pfx}", "--Dermxai:Tls:Password=pfx-pass-9"], "https");
+        using var channel = server.Channel(Clients.TrustingOnly(_ca));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.EqualTo(StatusCode.OK));
+    }
+}
+
+/// <summary>Client certificates required: without one UNAUTHENTICATED (health excepted); one from another CA fails the handshake.</summary>
+[TestFixture]
+public sealed class MutualTlsTests
+{
+    private TestPki _pki = null!;
+    private X509Certificate2 _ca = null!;
+    private TestServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _pki = new TestPki();
+        _ca = TestPki.CreateCa("Dermxai test CA");
+        var (certificate, key) = _pki.WritePem(TestPki.IssueServer(_ca), "server");
+        string clientCa = _pki.WriteCertificatePem(_ca, "client-ca");
+        _server = await TestServer.StartAsync(
+        [
+            $"--Dermxai:Tls:CertificatePath={certificate}", $"--Dermxai:Tls:KeyPath={key}",
+            "--Dermxai:Tls:ClientCertificateMode=Require", $"--Dermxai:Tls:ClientCaPath={clientCa}",
+        ], "https");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _server.DisposeAsync();
+        _pki.Dispose();
+    }
+
+    [Test]
+    public async Task A_client_certificate_from_the_ca_is_accepted()
+    {
+        using var channel = _server.Channel(Clients.TrustingOnly(_ca, TestPki.IssueClient(_ca, "clinic-a")));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.EqualTo(StatusCode.OK));
+    }
+
+    [Test]
+    public async Task A_call_without_a_client_certificate_is_unauthenticated()
+    {
+        using var channel = _server.Channel(Clients.TrustingOnly(_ca));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.EqualTo(StatusCode.Unauthenticated));
+    }
+
+    [Test]
+    public async Task Health_probes_need_no_client_certificate()
+    {
+        using var channel = _server.Channel(Clients.TrustingOnly(_ca));
+        Assert.That(await Clients.HealthAsync(channel), Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
+    public async Task A_client_certificate_from_another_ca_is_refused_at_the_handshake()
+    {
+        var stranger = TestPki.CreateCa("Stranger CA");
+        using var channel = _server.Channel(Clients.TrustingOnly(_ca, TestPki.IssueClient(stranger, "intruder")));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.EqualTo(StatusCode.Unavailable));
+    }
+
+    [Test]
+    public async Task A_server_certificate_is_not_accepted_as_a_client_certificate()
+    {
+        using var channel = _server.Channel(Clients.TrustingOnly(_ca, TestPki.IssueServer(_ca)));
+        Assert.That(await Clients.ModelInfoStatusAsync(channel), Is.EqualTo(StatusCode.Unavailable));
+    }
+}

@@ -1,0 +1,205 @@
+"""export.py as users run it: the files and metadata it writes, and how it refuses bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import onnx
+import pytest
+import torch
+from onnx import TensorProto
+
+from test_export_support import EXPORT_DIR, GOLDEN, random_vit_state_dict
+
+import export
+import verify
+
+SMALL = GOLDEN / "small"
+SMALL_ARGS = ["--checkpoint", str(SMALL / "model.pth"), "--labels", str(SMALL / "labels.txt"),
+              "--num-heads", "4", "--mean", "0.5,0.5,0.5", "--std", "0.5,0.5,0.5", "--crop-pct", "1.0",
+              "--image-size", "112", "--interpolation", "bilinear", "--arch", "golden_small"]
+
+
+def dims(value_info):
+    return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
+
+
+def elem_type(value_info):
+    return value_info.type.tensor_type.elem_type
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    paths = {}
+    for dtype in ("float32", "float64"):
+        out = folder / f"small_{dtype}.onnx"
+        assert export.main(SMALL_ARGS + ["--out", str(out), "--dtype", dtype]) == 0
+        paths[dtype] = out
+    return folder, paths
+
+
+def test_writes_full_and_forward_graphs_and_nothing_else(exported):
+    folder, _ = exported
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "small_float32.forward.onnx", "small_float32.onnx", "small_float64.forward.onnx", "small_float64.onnx"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_metadata_round_trip(exported, dtype):
+    _, paths = exported
+    labels = (SMALL / "labels.txt").read_text().split()
+    sha = __import__("hashlib").sha256((SMALL / "model.pth").read_bytes()).hexdigest()
+    for path, graph in ((paths[dtype], "full"), (paths[dtype].with_suffix(".forward.onnx"), "forward")):
+        meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+        assert meta == {
+            "dermxai.contract": "1", "labels": json.dumps(labels), "mean": "[0.5, 0.5, 0.5]",
+            "std": "[0.5, 0.5, 0.5]", "image_size": "112", "patch_size": "16", "num_layers": "4",
+            "num_heads": "4", "num_classes": "7", "interpolation": "bilinear", "crop_pct": "1.0",
+            "architecture": "golden_small", "checkpoint_sha256": sha, "created_by": "dermxai-export 1.0",
+            "dtype": dtype, "dermxai.graph": graph}
+        assert json.loads(meta["labels"]) == labels
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_contract_inputs_and_outputs_with_named_dims(exported, dtype):
+    _, paths = exported
+    real = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
+    model = onnx.load(str(paths[dtype]))
+    onnx.checker.check_model(model)
+    inputs = {v.name: (elem_type(v), dims(v)) for v in model.graph.input}
+    outputs = {v.name: (elem_type(v), dims(v)) for v in model.graph.output}
+    assert inputs == {"pixel_values": (real, ["batch", 3, 112, 112]),
+                      "target_class": (TensorProto.INT64, ["batch"])}
+    big = ([4, "batch", 4, 50, 50])
+    assert outputs == {"logits": (real, ["batch", 7]), "target": (TensorProto.INT64, ["batch"]),
+                       "attn": (real, big), "attn_grad": (real, big), "attn_rel": (real, big)}
+    forward = onnx.load(str(paths[dtype].with_suffix(".forward.onnx")))
+    assert [v.name for v in forward.graph.input] == ["pixel_values"]
+    assert {v.name: dims(v) for v in forward.graph.output} == {"logits": ["batch", 7]}
+
+
+def test_float64_graph_avoids_ops_onnx_runtime_cpu_lacks_in_float64(exported):
+    _, paths = exported
+    ops = {n.op_type for n in onnx.load(str(paths["float64"])).graph.node}
+    assert not ops & {"Conv", "Erf", "LayerNormalization", "Gelu"}
+
+
+def test_weights_are_stored_once(exported):
+    _, paths = exported
+    weights = sum(v.numel() for v in torch.load(SMALL / "model.pth").values())
+    model = onnx.load(str(paths["float32"]))
+    stored = sum(int(torch.tensor(list(t.dims)).prod()) for t in model.graph.initializer)
+    assert weights <= stored < 1.02 * weights
+
+
+def test_verify_passes_and_reports_every_output(tmp_path, capsys):
+    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify", "--no-forward-graph"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("logits", "attn", "attn_grad", "attn_rel"):
+        assert f"graph ops, float32           {name}" in printed
+        assert f"graph ops, float64           {name}" in printed
+    assert "max abs" in printed and "max rel" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_failed_verification_exits_nonzero_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(verify, "FLOAT64_TOLERANCE", 0.0)
+    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify"]) != 0
+    assert "Verification failed" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- bad input
+
+def save(tmp_path, obj, name="ckpt.pth"):
+    path = tmp_path / name
+    torch.save(obj, path)
+    return str(path)
+
+
+def broken(kind):
+    sd = random_vit_state_dict()
+    if kind == "missing_key":
+        del sd["blocks.1.mlp.fc2.bias"]
+    elif kind == "extra_key":
+        sd["blocks.0.attn.rel_pos_bias"] = torch.zeros(3)
+    elif kind == "wrong_shape":
+        sd["blocks.1.mlp.fc1.weight"] = torch.zeros(7, 64)
+    elif kind == "distilled":
+        sd["dist_token"] = torch.zeros(1, 1, 64)
+    elif kind == "registers":
+        sd["reg_token"] = torch.zeros(1, 4, 64)
+    elif kind == "layerscale":
+        sd["blocks.0.ls1.gamma"] = torch.ones(64)
+    elif kind == "global_pool":
+        sd["fc_norm.weight"] = torch.ones(64)
+    elif kind == "qk_norm":
+        sd["blocks.0.attn.q_norm.weight"] = torch.ones(32)
+    elif kind == "no_class_token":
+        del sd["cls_token"]
+    elif kind == "not_vit":
+        sd = {"conv1.weight": torch.zeros(8, 3, 3, 3), "fc.weight": torch.zeros(10, 8)}
+    elif kind == "not_tensors":
+        sd = [torch.zeros(2), torch.zeros(3)]
+    return sd
+
+
+BAD_CHECKPOINTS = ["missing_key", "extra_key", "wrong_shape", "distilled", "registers", "layerscale",
+                   "global_pool", "qk_norm", "no_class_token", "not_vit", "not_tensors"]
+
+
+def assert_refused(code, err, out_dir, expected_words):
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].rstrip().endswith("."), lines[0]
+    for word in expected_words:
+        assert word.lower() in lines[0].lower(), lines[0]
+    assert not [p for p in out_dir.iterdir() if p.suffix in (".onnx", ".tmp") or ".onnx" in p.name]
+
+
+EXPECTED_WORDS = {"missing_key": ["missing", "blocks.1.mlp.fc2.bias"], "extra_key": ["unexpected"],
+                  "wrong_shape": ["shape"], "distilled": ["unsupported", "distil"],
+                  "registers": ["unsupported", "register"], "layerscale": ["unsupported", "layerscale"],
+                  "global_pool": ["unsupported", "global-average"], "qk_norm": ["unsupported", "q/k"],
+                  "no_class_token": ["class token"], "not_vit": ["not a timm"],
+                  "not_tensors": ["not a state dict"]}
+
+
+@pytest.mark.parametrize("kind", BAD_CHECKPOINTS)
+def test_bad_checkpoints_are_refused_in_one_sentence(tmp_path, capsys, kind):
+    ckpt = save(tmp_path, broken(kind))
+    out = tmp_path / "out"
+    out.mkdir()
+    code = export.main(["--checkpoint", ckpt, "--out", str(out / "m.onnx"), "--num-heads", "2"])
+    assert_refused(code, capsys.readouterr().err, out, EXPECTED_WORDS[kind])
+
+
+def test_unreadable_and_missing_files_are_refused(tmp_path, capsys):
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"\x00not a torch file" * 10)
+    for path, words in ((garbage, ["cannot read"]), (tmp_path / "absent.pth", ["does not exist"])):
+        code = export.main(["--checkpoint", str(path), "--out", str(tmp_path / "m.onnx")])
+        assert_refused(code, capsys.readouterr().err, tmp_path, words)
+
+
+def test_label_count_mismatch_and_bad_heads_are_refused(tmp_path, capsys):
+    ckpt = save(tmp_path, random_vit_state_dict(classes=5))
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a\nb\nc\n")
+    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--labels", str(labels)])
+    assert_refused(code, capsys.readouterr().err, tmp_path, ["3 labels", "5 classes"])
+    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--num-heads", "5"])
+    assert_refused(code, capsys.readouterr().err, tmp_path, ["does not divide", "64"])
+    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--image-size", "64"])
+    assert_refused(code, capsys.readouterr().err, tmp_path, ["--image-size"])
+
+
+def test_command_line_process_exit_code_and_stderr(tmp_path):
+    ckpt = save(tmp_path, broken("layerscale"))
+    result = subprocess.run([sys.executable, str(EXPORT_DIR / "export.py"), "--checkpoint", ckpt,
+                             "--out", str(tmp_path / "m.onnx")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "LayerScale" in result.stderr
+    assert not any(".onnx" in name for name in os.listdir(tmp_path))

@@ -6,24 +6,8 @@
 #                           [--concurrency "1 4 16"] [--duration 10] [--warmup 2] [--out DIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-image="" rpc=classify server=http://127.0.0.1:5000 levels="1 4 16" duration=10 warmup=2 out=""
-while [ $# -gt 0 ]; do
-  case $1 in
-    --image) image=$2;; --rpc) rpc=$2;; --server) server=$2;; --concurrency) levels=$2;;
-    --duration) duration=$2;; --warmup) warmup=$2;; --out) out=$2;;
-    *) echo "unknown option $1" >&2; exit 2;;
-  esac
-  shift 2
-done
-[ -n "$image" ] || { echo "give --image FILE" >&2; exit 2; }
-out=${out:-$(mktemp -d)}
-mkdir -p "$out"
-
-cli() {
-  local built="$repo/src/Client/bin/Release/net10.0/dermxai.dll"
-  if [ -f "$built" ]; then dotnet "$built" "$@"; else dotnet run --project "$repo/src/Client" -c Release -- "$@"; fi
-}
+source "$here/common.sh"
+parse_options "$@"
 
 echo "== dermxai bench ($rpc, ${duration}s per level after ${warmup}s warm-up)"
 printf '%-12s %9s %9s %10s %10s %10s %10s %7s\n' concurrency requests "req/s" "p50 ms" "p90 ms" "p99 ms" "max ms" errors

@@ -11,28 +11,11 @@
 # error reply is trailers-only: 0 data bytes). Latency percentiles come from h2load's --log-file,
 # with ghz's nearest-rank rule. Needs: apt-get install -y nghttp2-client.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-image="" rpc=classify server=http://127.0.0.1:5000 levels="1 4 16" duration=10 warmup=2 out=""
-while [ $# -gt 0 ]; do
-  case $1 in
-    --image) image=$2;; --rpc) rpc=$2;; --server) server=$2;; --concurrency) levels=$2;;
-    --duration) duration=$2;; --warmup) warmup=$2;; --out) out=$2;;
-    *) echo "unknown option $1" >&2; exit 2;;
-  esac
-  shift 2
-done
-[ -n "$image" ] || { echo "give --image FILE" >&2; exit 2; }
+source "$(dirname "$0")/common.sh"
+parse_options "$@"
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }
-out=${out:-$(mktemp -d)}
-mkdir -p "$out"
-
-case $rpc in classify) method=Classify;; explain) method=Explain;; *) echo "--rpc classify|explain" >&2; exit 2;; esac
+method=$([ "$rpc" = classify ] && echo Classify || echo Explain)
 url="$server/dermxai.v1.Dermxai/$method"
-
-cli() {
-  local built="$repo/src/Client/bin/Release/net10.0/dermxai.dll"
-  if [ -f "$built" ]; then dotnet "$built" "$@"; else dotnet run --project "$repo/src/Client" -c Release -- "$@"; fi
-}
 
 body="$out/$rpc.framed.bin"
 cli payload --rpc "$rpc" --image "$image" --out "$body" --framed >/dev/null

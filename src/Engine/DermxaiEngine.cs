@@ -71,7 +71,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
                 throw new InvalidDataException(
                     $"{Path.GetFileName(path)} is a forward-only graph; serve the full graph (with attn, attn_grad, attn_rel) instead.");
             if (model.IsFloat64) { full.Dispose(); (full, device) = OnnxGraph.Open(path, "full", options, float64: true, logger); }
-            var forward = OpenForward(path, options, model, logger);
+            var forward = OpenForward(path, options with { Device = device == "cuda" ? EngineDevice.Cuda : EngineDevice.Cpu }, model, logger);
             logger.LogInformation(
                 "Loaded model {Model} (sha256 {Sha}, {Architecture}, {Classes} classes, {DType}) on {Device} in {Ms:F0} ms; forward graph: {Forward}",
                 path, sha, model.Architecture, model.NumClasses, model.DType, device, clock.Elapsed.TotalMilliseconds,

@@ -40,8 +40,7 @@ internal sealed class ImageDecoder(ImageLimits limits)
         CheckDimensions(bytes, format);
         Image<Rgb24> image;
         try { image = Image.Load<Rgb24>(JpegAndPngOnly, bytes); }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidDataException
-                                      or NotSupportedException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception e) when (IsDecoderFailure(e))
         {
             throw EngineException.Invalid($"The {format} image is corrupt or truncated and could not be decoded.");
         }
@@ -62,8 +61,7 @@ internal sealed class ImageDecoder(ImageLimits limits)
             using var stream = new MemoryStream(bytes.ToArray(), writable: false);
             info = Image.Identify(JpegAndPngOnly, stream);
         }
-        catch (Exception e) when (e is ImageFormatException or InvalidDataException or NotSupportedException
-                                      or ArgumentException or IndexOutOfRangeException)
+        catch (Exception e) when (IsDecoderFailure(e))
         {
             info = null;
         }
@@ -76,6 +74,12 @@ internal sealed class ImageDecoder(ImageLimits limits)
             throw EngineException.TooLarge(
                 $"The image has {(long)info.Width * info.Height} pixels, more than the limit of {limits.MaxPixels}.");
     }
+
+    /// <summary>
+    /// Whatever ImageSharp throws on hostile bytes means "corrupt": the fuzz corpus (tests/Hardening.Tests)
+    /// found NullReferenceExceptions in its JPEG Identify and decode paths besides the documented types.
+    /// </summary>
+    private static bool IsDecoderFailure(Exception e) => e is not (OutOfMemoryException or OperationCanceledException);
 
     private static void CopyPixels(Image<Rgb24> image, byte[] rgb)
     {

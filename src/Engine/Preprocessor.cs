@@ -87,10 +87,31 @@ internal static class Preprocessor
                 $"The tensor has {values.Length} values, but shape [3, {s}, {s}] needs {3 * s * s}.");
         foreach (float v in values)
             if (!float.IsFinite(v)) throw EngineException.Invalid("The tensor contains NaN or infinite values.");
+        CheckNormalisedRange(values, model);
 
         Array pixels = model.IsFloat64 ? Array.ConvertAll(values, v => (double)v) : (float[])values.Clone();
         var photo = new DecodedImage(Denormalize(values, model), s, s);
         return new PreparedImage { Pixels = pixels, Photo = photo, Crop = new CropRegion(0, 0, s, s) };
+    }
+
+    /// <summary>
+    /// Values a normalised pixel cannot take (beyond [(0 − mean) / std, (1 − mean) / std] by more than
+    /// that range's width, which leaves room for resampling overshoot) overflow the model into NaN maps
+    /// (found by the fuzz corpus in tests/Hardening.Tests): refuse them as not normalised.
+    /// </summary>
+    private static void CheckNormalisedRange(float[] chw, ModelDescription model)
+    {
+        int plane = chw.Length / 3;
+        for (int c = 0; c < 3; c++)
+        {
+            double low = -model.Mean[c] / model.Std[c], high = (1 - model.Mean[c]) / model.Std[c], margin = high - low;
+            foreach (float v in chw.AsSpan(c * plane, plane))
+            {
+                if (v < low - margin || v > high + margin)
+                    throw EngineException.Invalid(
+                        $"The tensor's channel {c} holds values outside the range of normalised pixels [{low:G4}, {high:G4}]; normalise with ModelInfo.mean and std.");
+            }
+        }
     }
 
     private static byte[] Denormalize(float[] chw, ModelDescription model)

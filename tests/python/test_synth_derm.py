@@ -121,3 +121,13 @@ def test_manifest_is_json_with_the_generator_settings(one_set):
 def test_forced_artifact_lands_on_every_photo(tmp_path):
     manifest = generated(tmp_path, count=6, forced_artifacts=("ruler",))
     assert all(any(a["kind"] == "ruler" for a in r["artifacts"]) for r in manifest["images"])
+
+
+def test_committed_samples_are_what_the_documented_command_makes(tmp_path):
+    samples = os.path.join(REPO, "samples")
+    synth_derm.main(["--out", str(tmp_path), "--count", "12", "--seed", "2026", "--prefix", "sample_",
+                     "--background-heavy-rate", "0.5"])
+    made = all_files(tmp_path)
+    assert made == [f for f in all_files(samples) if f != "README.md"]
+    _, mismatch, errors = filecmp.cmpfiles(samples, tmp_path, made, shallow=False)
+    assert mismatch == [] and errors == []

@@ -60,10 +60,45 @@ def confusion_table(metrics):
     return "\n".join(rows)
 
 
-def train_command(args):
+def train_command(args, **overrides):
+    args = {**args, **overrides}
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in args.items()
                      if v is not None and k not in ("threads", "device"))
     return f"nice -n 10 /usr/bin/python3 tools/synth_derm/train.py {flags}"
+
+
+def data_command(root):
+    """The generator command that made the set in root, rebuilt from its manifest."""
+    manifest = read_json(os.path.join(root, "manifest.json"))
+    command = (f"/usr/bin/python3 tools/synth_derm/synth_derm.py --out {root} --count {manifest['count']} "
+               f"--seed {manifest['seed']} --workers 2")
+    if manifest.get("start"):
+        command += f" --start {manifest['start']}"
+    if manifest.get("background_heavy_rate", 0.3) != 0.3:
+        command += f" --background-heavy-rate {manifest['background_heavy_rate']}"
+    for kind in manifest.get("forced_artifacts", []):
+        command += f" --force-artifact {kind}"
+    if manifest.get("shortcut"):
+        shortcut = manifest["shortcut"]
+        command += (f" --shortcut-class {shortcut['class']} --shortcut-artifact {shortcut['artifact']}"
+                    f" --shortcut-rate {shortcut['rate']}")
+    return command
+
+
+def shortcut_results(run):
+    """A line on the shortcut-trained variant's held-out results, when that run is given."""
+    if not run:
+        return ""
+    metrics = read_json(os.path.join(run, "heldout_metrics.json"))
+    lines = [f"- Shortcut-trained variant ({run}, not bundled): clean held-out accuracy "
+             f"{100 * metrics['accuracy']:.2f}% ({metrics['correct']}/{metrics['total']})."]
+    probe = os.path.join(run, "probe_metrics.json")
+    if os.path.exists(probe):
+        probe_metrics = read_json(probe)
+        lines.append(f"  With a sticker on every photo ({probe_metrics['heldout']}): accuracy "
+                     f"{100 * probe_metrics['accuracy']:.2f}%; per class "
+                     + ", ".join(f"{k} {100 * v['accuracy']:.1f}%" for k, v in probe_metrics["per_class"].items()) + ".")
+    return "\n".join(lines)
 
 
 def model_card(context):
@@ -85,14 +120,15 @@ so that Dermxai's explanations can be seen on a fresh clone.
 - Files: `model.onnx` (contract v1: logits, attention, attention gradients, LRP relevance),
   `model.forward.onnx` (logits only), `labels.txt`; checksums in `SHA256SUMS`. Checkpoint
   (torch state dict, not bundled) sha256 `{context['checkpoint_sha256']}`.
+{context['shortcut_results']}
 
 ## Data
 Synthetic dermatology set from `tools/synth_derm/synth_derm.py` (numpy + PIL; see its README):
 phone-photo-like images 260–480 px per side, six Fitzpatrick-like skin tones, keyboard / paper /
-fabric / wall backgrounds (in 30% of photos most of the frame), lighting gradients, hair, blur,
+fabric / wall backgrounds (in {context['background_heavy_percent']:.0f}% of photos most of the frame), lighting gradients, hair, blur,
 sensor noise, JPEG; rulers, ink marks and stickers independent of the class (no shortcut).
-- Training: {context['train_images']} images, `synth_derm.py --out /work/artifacts/train --count 9000 --seed 1 --workers 2`
-- Held-out: {context['metrics']['total']} images, `synth_derm.py --out /work/artifacts/heldout --count 1200 --seed 2 --workers 2`
+- Training: {context['train_images']} images, `{context['train_data_command']}`
+- Held-out: {context['metrics']['total']} images, `{context['heldout_data_command']}`
   (a different seed: no image is shared with training).
 
 ## Training
@@ -136,29 +172,33 @@ shortcut (kept outside the repository, e.g. /work/artifacts/shortcut/; commands 
 """
 
 
-SHORTCUT_COMMANDS = """/usr/bin/python3 tools/synth_derm/synth_derm.py --out /work/artifacts/train_shortcut --count 9000 --seed 1 --workers 2 \\
-    --shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9
-nice -n 10 /usr/bin/python3 tools/synth_derm/train.py --train /work/artifacts/train_shortcut \\
-    --heldout /work/artifacts/heldout --out /work/artifacts/shortcut {train_flags}
-/usr/bin/python3 tools/export_onnx/export.py --checkpoint /work/artifacts/shortcut/checkpoint.pth \\
-    --out /work/artifacts/shortcut/model.onnx --labels /work/artifacts/shortcut/labels.txt --num-heads {heads}"""
+SHORTCUT_COMMANDS = """/usr/bin/python3 tools/synth_derm/synth_derm.py --out /work/artifacts/train_shortcut --count 9000 --seed 1 --workers 2 --shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9
+{train}
+/usr/bin/python3 tools/export_onnx/export.py --checkpoint /work/artifacts/shortcut/checkpoint.pth --out /work/artifacts/shortcut/model.onnx --labels /work/artifacts/shortcut/labels.txt --num-heads {heads}"""
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True, help="train.py output folder")
     p.add_argument("--out", default=os.path.join(REPO, "models", "default"))
-    p.add_argument("--arch", default="dermxai_synth_vit_d4_w128_patch16_224")
-    p.add_argument("--skip-export", action="store_true", help="only rewrite the card and checksums")
+    p.add_argument("--arch", help="architecture name in the metadata (default dermxai_synth_vit_d{depth}_w{width}_patch16_224)")
+    p.add_argument("--shortcut-run", help="train.py output folder of the shortcut variant, to quote its results")
+    p.add_argument("--skip-export", action="store_true",
+                   help="only rewrite labels, card and checksums (after an earlier export of this run)")
     args = p.parse_args(argv)
 
     log = read_json(os.path.join(args.run, "train_log.json"))
     metrics = read_json(os.path.join(args.run, "heldout_metrics.json"))
     train_args = log["args"]
+    arch = args.arch or f"dermxai_synth_vit_d{train_args['depth']}_w{train_args['width']}_patch16_224"
     os.makedirs(args.out, exist_ok=True)
-    export_command, export_seconds = ["(skipped)"], 0.0
+    export_record = os.path.join(args.run, "export.json")
     if not args.skip_export:
-        export_command, export_seconds = export(args.run, args.out, train_args["heads"], args.arch)
+        export_command, export_seconds = export(args.run, args.out, train_args["heads"], arch)
+        with open(export_record, "w") as f:
+            json.dump({"command": export_command, "seconds": export_seconds}, f)
+    record = read_json(export_record)
+    export_command, export_seconds = record["command"], record["seconds"]
     shutil.copyfile(os.path.join(args.run, "labels.txt"), os.path.join(args.out, "labels.txt"))
     with open(os.path.join(args.out, "labels.txt")) as f:
         labels = f.read().split()
@@ -169,16 +209,20 @@ def main(argv=None):
         sys.exit(f"exported graphs are {size / 1e6:.1f} MB, over the 30 MB limit")
     shown_export = " ".join(os.path.relpath(a, REPO) if os.path.isabs(a) and a.startswith(REPO) else a
                             for a in export_command).replace(sys.executable, "/usr/bin/python3")
-    train_flags = f"--seed {train_args['seed']} --width {train_args['width']} --depth {train_args['depth']} " \
-                  f"--heads {train_args['heads']} --epochs {train_args['epochs']} --lr {train_args['lr']} " \
-                  f"--warmup-steps {train_args['warmup_steps']}"
+    train_manifest = read_json(os.path.join(train_args["train"], "manifest.json"))
     context = {
-        "arch": args.arch, "labels": labels, "parameters": log["parameters"],
+        "arch": arch, "labels": labels, "parameters": log["parameters"],
         "train_images": log["train_images"], "train_minutes": log["train_seconds"] / 60,
         "train_command": train_command(train_args), "metrics": metrics,
         "checkpoint_sha256": sha256(os.path.join(args.run, "checkpoint.pth")),
         "export_command": shown_export, "export_seconds": export_seconds, "size_mb": size / (1024 * 1024),
-        "shortcut_commands": SHORTCUT_COMMANDS.format(train_flags=train_flags, heads=train_args["heads"]),
+        "train_data_command": data_command(train_args["train"]),
+        "heldout_data_command": data_command(train_args["heldout"]),
+        "background_heavy_percent": 100 * train_manifest.get("background_heavy_rate", 0.3),
+        "shortcut_results": shortcut_results(args.shortcut_run),
+        "shortcut_commands": SHORTCUT_COMMANDS.format(
+            train=train_command(train_args, train="/work/artifacts/train_shortcut", out="/work/artifacts/shortcut"),
+            heads=train_args["heads"]),
         **train_args,
     }
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:

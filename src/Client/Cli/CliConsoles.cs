@@ -5,9 +5,17 @@ namespace Dermxai.Client.Cli;
 /// <summary>Where a command writes: results to <see cref="Out"/>, failures and diagnostics to <see cref="Error"/>.</summary>
 internal sealed record CliConsoles(IAnsiConsole Out, IAnsiConsole Error)
 {
-    public static CliConsoles FromProcess() => new(
-        AnsiConsole.Console,
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }));
+    // Redirected output has no terminal width; Spectre would assume 80 columns and wrap tables in logs.
+    private const int RedirectedWidth = 160;
+
+    public static CliConsoles FromProcess()
+    {
+        var output = AnsiConsole.Console;
+        var error = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        if (Console.IsOutputRedirected) output.Profile.Width = RedirectedWidth;
+        if (Console.IsErrorRedirected) error.Profile.Width = RedirectedWidth;
+        return new CliConsoles(output, error);
+    }
 
     /// <summary>Plain, non-interactive consoles over text writers (tests, redirected output).</summary>
     public static CliConsoles Plain(TextWriter output, TextWriter error) => new(PlainConsole(output), PlainConsole(error));

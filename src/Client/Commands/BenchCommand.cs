@@ -43,8 +43,8 @@ internal sealed class BenchCommand(CliConsoles consoles) : AsyncCommand<BenchSet
 
     private static Func<CancellationToken, Task> CallFor(DermxaiConnection connection, Google.Protobuf.IMessage request) => request switch
     {
-        ClassifyRequest classify => async token => await connection.Service.ClassifyAsync(classify, connection.Call(token)),
-        ExplainRequest explain => async token => await connection.Service.ExplainAsync(explain, connection.Call(token)),
+        ClassifyRequest classify => token => connection.UnaryAsync(o => connection.Service.ClassifyAsync(classify, o), token),
+        ExplainRequest explain => token => connection.UnaryAsync(o => connection.Service.ExplainAsync(explain, o), token),
         _ => throw new ArgumentException($"No RPC for {request.Descriptor.Name}."),
     };
 

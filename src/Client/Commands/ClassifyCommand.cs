@@ -26,7 +26,7 @@ internal sealed class ClassifyCommand(CliConsoles consoles) : AsyncCommand<FileB
             async (file, token) =>
             {
                 var request = new ClassifyRequest { Image = new ImageInput { Encoded = ByteString.CopyFrom(await File.ReadAllBytesAsync(file, token)) }, TopK = settings.TopK };
-                return await connection.Service.ClassifyAsync(request, connection.Call(token));
+                return await connection.UnaryAsync(o => connection.Service.ClassifyAsync(request, o), token);
             }, cancellation);
 
         consoles.Out.Write(ResultTable(outcomes));

@@ -30,7 +30,7 @@ internal sealed class ExplainCommand(CliConsoles consoles) : AsyncCommand<Explai
             {
                 var image = ByteString.CopyFrom(await File.ReadAllBytesAsync(file, token));
                 var request = requests.Create(image, writePngs && selection.Overlay, writePngs && selection.Heatmap, names.Stem(file));
-                var response = await connection.Service.ExplainAsync(request, connection.Call(token));
+                var response = await connection.UnaryAsync(o => connection.Service.ExplainAsync(request, o), token);
                 var files = writePngs ? await WritePngsAsync(settings.Out!, names, file, response, token) : NoFiles(response);
                 return new ExplainedImage(response, files);
             }, cancellation);

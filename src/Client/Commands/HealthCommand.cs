@@ -20,7 +20,7 @@ internal sealed class HealthCommand(CliConsoles consoles) : AsyncCommand<HealthS
     public override async Task<int> ExecuteAsync(CommandContext context, HealthSettings settings, CancellationToken cancellation)
     {
         using var connection = DermxaiConnection.Open(settings);
-        var response = await connection.Health.CheckAsync(new HealthCheckRequest { Service = settings.Service }, connection.Call(cancellation));
+        var response = await connection.UnaryAsync(o => connection.Health.CheckAsync(new HealthCheckRequest { Service = settings.Service }, o), cancellation);
         var status = response.Status switch
         {
             HealthCheckResponse.Types.ServingStatus.Serving => "SERVING",

@@ -3,24 +3,26 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using Dermxai.Protocol.V1;
 
 namespace Dermxai.Client.Connection;
 
-/// <summary>One channel to the server with its clients, and the per-call options (deadline, token).</summary>
+/// <summary>One channel to the server with its clients; every call gets the deadline and the token, and UNAVAILABLE retries.</summary>
 internal sealed class DermxaiConnection : IDisposable
 {
+    // Overlays of large photos exceed gRPC's 4 MB default; the server enforces its own limits.
     private const int MaxMessageBytes = 256 * 1024 * 1024;
     private readonly GrpcChannel _channel;
     private readonly TimeSpan? _deadline;
     private readonly Metadata _headers = new();
+    private readonly UnavailableRetry _retry;
 
-    private DermxaiConnection(string address, GrpcChannel channel, TimeSpan? deadline, string? token)
+    private DermxaiConnection(string address, GrpcChannel channel, TimeSpan? deadline, string? token, UnavailableRetry retry)
     {
         Address = address;
         _channel = channel;
         _deadline = deadline;
+        _retry = retry;
         if (token is not null) _headers.Add("authorization", "Bearer " + token);
         Service = new Protocol.V1.Dermxai.DermxaiClient(channel);
         Health = new Health.HealthClient(channel);
@@ -38,35 +40,22 @@ internal sealed class DermxaiConnection : IDisposable
             HttpHandler = CreateHandler(settings),
             MaxReceiveMessageSize = MaxMessageBytes,
             MaxSendMessageSize = MaxMessageBytes,
-            ServiceConfig = RetryOnUnavailable(settings.Retries),
-            MaxRetryAttempts = settings.Retries + 1,
-            MaxRetryBufferPerCallSize = MaxMessageBytes,
-            MaxRetryBufferSize = 4L * MaxMessageBytes,
         };
         var deadline = settings.Deadline > 0 ? TimeSpan.FromSeconds(settings.Deadline) : (TimeSpan?)null;
         var address = settings.ResolveServer();
-        return new DermxaiConnection(address, GrpcChannel.ForAddress(address, options), deadline, settings.ResolveToken());
+        var retry = new UnavailableRetry(settings.Retries, UnavailableRetry.DefaultInitialBackoff, UnavailableRetry.DefaultMaxBackoff);
+        return new DermxaiConnection(address, GrpcChannel.ForAddress(address, options), deadline, settings.ResolveToken(), retry);
     }
 
-    /// <summary>Options for one call: the configured deadline from now, the token, the caller's token.</summary>
-    public CallOptions Call(CancellationToken cancellation = default) =>
+    /// <summary>One unary call with the connection's options, retried on UNAVAILABLE.</summary>
+    public Task<T> UnaryAsync<T>(Func<CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellation) =>
+        _retry.CallAsync(call, Call(cancellation));
+
+    /// <summary>Options for one logical call: the configured deadline from now, the bearer token, cancellation.</summary>
+    private CallOptions Call(CancellationToken cancellation) =>
         new(headers: _headers, deadline: _deadline is { } d ? DateTime.UtcNow + d : null, cancellationToken: cancellation);
 
     public void Dispose() => _channel.Dispose();
-
-    private static ServiceConfig? RetryOnUnavailable(int retries)
-    {
-        if (retries == 0) return null;
-        var policy = new RetryPolicy
-        {
-            MaxAttempts = retries + 1,
-            InitialBackoff = TimeSpan.FromMilliseconds(200),
-            MaxBackoff = TimeSpan.FromSeconds(5),
-            BackoffMultiplier = 2,
-            RetryableStatusCodes = { StatusCode.Unavailable },
-        };
-        return new ServiceConfig { MethodConfigs = { new MethodConfig { Names = { MethodName.Default }, RetryPolicy = policy } } };
-    }
 
     private static SocketsHttpHandler CreateHandler(ServerSettings settings)
     {

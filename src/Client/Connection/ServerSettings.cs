@@ -44,7 +44,7 @@ internal class ServerSettings : CommandSettings
     public double Deadline { get; set; } = 60;
 
     [CommandOption("--retries <N>")]
-    [Description("Retries of a call that failed with UNAVAILABLE, with exponential backoff (0 = none). Default: 4.")]
+    [Description("Retries of a call that ended UNAVAILABLE (server down, restarting or without a model), with exponential backoff; other statuses are never retried. Default: 4 (bench: 0).")]
     public int Retries { get; set; } = 4;
 
     public string ResolveServer() =>

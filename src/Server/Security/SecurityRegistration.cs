@@ -18,9 +18,13 @@ internal static class SecurityRegistration
         return options;
     }
 
-    /// <summary>Adds the access check in front of every gRPC endpoint when tokens or client certificates are required.</summary>
+    /// <summary>
+    /// Adds the access check in front of every gRPC endpoint when tokens or client certificates are
+    /// required, and the mapping of unparsable request messages to INVALID_ARGUMENT.
+    /// </summary>
     internal static void UseDermxaiAccessControl(this WebApplication app)
     {
+        app.UseMiddleware<MalformedMessageMiddleware>();
         var options = app.Services.GetRequiredService<SecurityOptions>();
         if (AccessControlMiddleware.IsNeeded(app.Services.GetRequiredService<BearerTokens>(), options))
             app.UseMiddleware<AccessControlMiddleware>();

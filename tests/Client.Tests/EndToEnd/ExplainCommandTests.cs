@@ -154,6 +154,14 @@ public sealed class ExplainCommandTests
         Assert.That(run.ErrorLines.Single(l => l.StartsWith("FAILED")), Does.Contain("INVALID_ARGUMENT").And.Contain("no_such_method"));
     }
 
+    [Test]
+    public async Task A_deadline_that_passes_fails_the_file_with_deadline_exceeded()
+    {
+        var run = await CliRun.RunAsync("explain", TestPaths.GoldenImages[0], "--server", LiveServer.Url, "--deadline", "0.0001");
+        Assert.That(run.ExitCode, Is.EqualTo(1));
+        Assert.That(run.ErrorLines.Single(l => l.StartsWith("FAILED")), Does.Contain("DEADLINE_EXCEEDED"));
+    }
+
     private IEnumerable<JsonElement> OkImages() =>
         _report.GetProperty("images").EnumerateArray().Where(i => i.GetProperty("ok").GetBoolean());
 }

@@ -89,17 +89,18 @@ internal static class TestCertificates
         var caRequest = new CertificateRequest("CN=Dermxai test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(2));
         File.WriteAllText(folder.File("ca.pem"), ca.ExportCertificatePem());
 
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName("localhost");
-        Issue(folder, ca, "server", "CN=127.0.0.1", "1.3.6.1.5.5.7.3.1", names.Build());
-        Issue(folder, ca, "client", "CN=Dermxai test client", "1.3.6.1.5.5.7.3.2", null);
+        Issue(folder, ca, now, "server", "CN=127.0.0.1", "1.3.6.1.5.5.7.3.1", names.Build());
+        Issue(folder, ca, now, "client", "CN=Dermxai test client", "1.3.6.1.5.5.7.3.2", null);
     }
 
-    private static void Issue(TempFolder folder, X509Certificate2 ca, string name, string subject, string usageOid, X509Extension? alternativeNames)
+    private static void Issue(TempFolder folder, X509Certificate2 ca, DateTimeOffset now, string name, string subject, string usageOid, X509Extension? alternativeNames)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -107,7 +108,7 @@ internal static class TestCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usageOid)], false));
         if (alternativeNames is not null) request.CertificateExtensions.Add(alternativeNames);
         var serial = RandomNumberGenerator.GetBytes(12);
-        using var certificate = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), serial);
+        using var certificate = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), serial);
         File.WriteAllText(folder.File($"{name}.pem"), certificate.ExportCertificatePem());
         File.WriteAllText(folder.File($"{name}.key"), key.ExportPkcs8PrivateKeyPem());
     }

@@ -25,9 +25,10 @@ internal sealed class TestServer : IAsyncDisposable
     internal static string SmallModel => TestPaths.Model("small_f32");
 
     /// <summary>Starts a server; <paramref name="settings"/> are extra command-line arguments ("--Dermxai:Key=value").</summary>
-    internal static async Task<TestServer> StartAsync(IEnumerable<string> settings, string scheme = "http")
+    internal static async Task<TestServer> StartAsync(IEnumerable<string> settings, string scheme = "http", Action<WebApplication>? beforeStart = null)
     {
         var app = Build(settings, scheme, out string url);
+        beforeStart?.Invoke(app);
         await app.StartAsync();
         return new TestServer(app, url);
     }
@@ -36,7 +37,9 @@ internal sealed class TestServer : IAsyncDisposable
     internal static WebApplication Build(IEnumerable<string> settings, string scheme, out string url)
     {
         url = $"{scheme}://127.0.0.1:{FreePort()}";
-        string[] args = ["--model", SmallModel, "--urls", url, "--metrics-url", "", "--device", "cpu", .. settings];
+        // Console output only from warnings on (tests that read logs capture them with CapturedLogs).
+        string[] args = ["--model", SmallModel, "--urls", url, "--metrics-url", "", "--device", "cpu",
+            "--Logging:Console:LogLevel:Default=Warning", .. settings];
         return DermxaiServerApp.Build(args);
     }
 

@@ -1,0 +1,58 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Dermxai.Server.Security;
+
+/// <summary>
+/// A request body that is not a valid protobuf message fails inside Grpc.AspNetCore before any
+/// interceptor runs, and the framework answers UNKNOWN ("Exception was thrown by handler"). Every
+/// exception of the service itself is mapped to a status by <see cref="CallInterceptor"/>, so an
+/// UNKNOWN on a Dermxai call can only come from there: this rewrites it to INVALID_ARGUMENT with a
+/// sentence, as the contract promises for malformed input (found by tests/Hardening.Tests).
+/// </summary>
+internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<MalformedMessageMiddleware> logger)
+{
+    private const string DermxaiServicePrefix = "/dermxai.v1.Dermxai/";
+    private const string Sentence = "The request is not a valid dermxai.v1 protobuf message.";
+    private static readonly string Unknown = ((int)StatusCode.Unknown).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static readonly string InvalidArgument = ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!context.Request.Path.StartsWithSegments(DermxaiServicePrefix.TrimEnd('/')))
+        {
+            await next(context);
+            return;
+        }
+        context.Response.OnStarting(() => RewriteHeaders(context));
+        await next(context);
+        RewriteTrailers(context);
+    }
+
+    /// <summary>A failure before any response message is a trailers-only response: the status is in the headers.</summary>
+    private Task RewriteHeaders(HttpContext context)
+    {
+        if (Rewrite(context.Response.Headers)) Log(context);
+        return Task.CompletedTask;
+    }
+
+    private void RewriteTrailers(HttpContext context)
+    {
+        var trailers = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers;
+        if (trailers is { IsReadOnly: false } && Rewrite(trailers)) Log(context);
+    }
+
+    private static bool Rewrite(IHeaderDictionary headers)
+    {
+        if (headers["grpc-status"] != Unknown) return false;
+        headers["grpc-status"] = InvalidArgument;
+        headers["grpc-message"] = Sentence;
+        return true;
+    }
+
+    private void Log(HttpContext context)
+    {
+        string requestId = context.Response.Headers["x-request-id"].ToString();
+        logger.LogInformation("{Rpc} {RequestId} InvalidArgument: {Detail}", context.Request.Path.Value, requestId, Sentence);
+    }
+}

@@ -67,7 +67,7 @@ esac
 # --- servers: the device under test, and a CPU one for map parity
 start_server() { # device port log
   "${server_cmd[@]}" --model "$model_path" --device "$1" --urls "http://127.0.0.1:$2" \
-    --Dermxai:MaxBatchSize "$max_batch" > "$3" 2>&1 &
+    --metrics-url "http://127.0.0.1:$(( $2 + 1000 ))" --max-batch-size "$max_batch" > "$3" 2>&1 &
   for _ in $(seq 1 300); do
     "${cli_cmd[@]}" health --server "http://127.0.0.1:$2" >/dev/null 2>&1 && return 0
     sleep 1

@@ -88,25 +88,4 @@ set -e
 kill "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=""
 
-/usr/bin/python3 - "$OUT" "$BENCH_STATUS" "$SERVER_EXIT" "$DURATION" "$CONCURRENCY" "$QUEUE" "$MODEL" "$RPC" <<'PY' | tee "$OUT/summary.txt"
-import csv, json, sys
-out, bench_status, server_exit, duration, concurrency, queue, model, rpc = sys.argv[1:]
-rows = list(csv.DictReader(open(f"{out}/rss.csv")))
-load = [r for r in rows if r["phase"] in ("load", "end")]
-mib = lambda r: int(r["rss_kb"]) / 1024
-ready = mib(rows[0])
-warm = next((r for r in load if int(r["seconds"]) >= 10), load[0])  # first sample after the warm-up
-end = next(r for r in rows if r["phase"] == "end")
-measured = [r for r in load if int(warm["seconds"]) <= int(r["seconds"]) <= int(end["seconds"])]
-peak = max(measured, key=mib)
-soak = json.load(open(f"{out}/bench.json"))
-shutdown = json.load(open(f"{out}/shutdown.json"))
-print(f"soak: {rpc}, {model}, concurrency {concurrency}, max queue {queue}, {duration} s measured")
-print(f"requests: {soak['count']} ({soak['rps']:.1f}/s), latency avg {soak['average']/1e6:.1f} ms, slowest {soak['slowest']/1e6:.1f} ms")
-print("p50/p90/p99 ms: " + ", ".join(f"{d['latency']/1e6:.1f}" for d in soak["latencyDistribution"] if d["percentage"] in (50, 90, 99)))
-print(f"by status: {soak['statusCodeDistribution']}")
-print(f"errors other than RESOURCE_EXHAUSTED: {sum(v for k, v in soak['statusCodeDistribution'].items() if k not in ('OK', 'ResourceExhausted'))}")
-print(f"RSS MiB: ready {ready:.0f}, start (after warm-up, t={warm['seconds']} s) {mib(warm):.0f}, "
-      f"peak {mib(peak):.0f} (t={peak['seconds']} s), end {mib(end):.0f} (t={end['seconds']} s)")
-print(f"shutdown under load: server exit code {server_exit}; calls by status {shutdown['statusCodeDistribution']}")
-PY
+/usr/bin/python3 bench/soak/summarize.py "$OUT" "$SERVER_EXIT" | tee "$OUT/summary.txt"

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Dermxai.Attribution;
 
@@ -14,6 +15,12 @@ public static class ClsRollout
 {
     /// <summary>Above this many tokens the fold's scratch vectors come from the array pool instead of the stack.</summary>
     internal const int StackTokenLimit = 1024;
+
+    /// <summary>Layers of at most this many values (N²) are reduced into a stack buffer, larger ones into a pooled one.</summary>
+    internal const int StackLayerLimit = 4096;
+
+    /// <summary>Rows folded into v per pass over it.</summary>
+    private const int RowsPerPass = 4;
 
     /// <summary>
     /// Folds head-reduced maps <paramref name="layerMaps"/> ([L,N,N], layer 0 first, each Ā_l = the
@@ -42,28 +49,29 @@ public static class ClsRollout
         ContractValidation.RequireStartLayer(startLayer, shape);
         ContractValidation.RequireLength(outputName, output, outputLength, new Layout("N", outputLength));
         var rows = new ReducedRows(layerMaps, shape, image: 0);
-        FoldWithScratch(ref rows, layers, tokens, startLayer, normalizeRows, output);
-        if (!rows.AllFinite)
+        bool finite = FoldWithScratch(ref rows, layers, tokens, startLayer, normalizeRows, output);
+        if (!finite || !rows.AllFinite)
         {
             throw new ArgumentException($"layerMaps contains NaN or Inf; expected finite float32 values in {layout}.", nameof(layerMaps));
         }
     }
 
-    internal static void FoldWithScratch<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
+    /// <summary>Runs the fold with stack or pooled scratch; returns false if the folded vector is not finite.</summary>
+    internal static bool FoldWithScratch<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
         bool normalizeRows, Span<float> output) where TRows : IRowSource, allows ref struct
     {
         double[]? rentedVectors = null;
-        float[]? rentedRow = null;
-        bool small = tokens <= StackTokenLimit;
-        Span<double> vectors = small
+        float[]? rentedLayer = null;
+        int layerLength = tokens * tokens;
+        Span<double> vectors = tokens <= StackTokenLimit
             ? stackalloc double[2 * tokens]
             : (rentedVectors = ArrayPool<double>.Shared.Rent(2 * tokens)).AsSpan(0, 2 * tokens);
-        Span<float> rowBuffer = small
-            ? stackalloc float[tokens]
-            : (rentedRow = ArrayPool<float>.Shared.Rent(tokens)).AsSpan(0, tokens);
+        Span<float> layerRows = layerLength <= StackLayerLimit
+            ? stackalloc float[layerLength]
+            : (rentedLayer = ArrayPool<float>.Shared.Rent(layerLength)).AsSpan(0, layerLength);
         try
         {
-            FoldCore(ref rows, layers, tokens, startLayer, normalizeRows, vectors, rowBuffer, output);
+            return FoldCore(ref rows, layers, tokens, startLayer, normalizeRows, vectors, layerRows, output);
         }
         finally
         {
@@ -71,20 +79,24 @@ public static class ClsRollout
             {
                 ArrayPool<double>.Shared.Return(rentedVectors);
             }
-            if (rentedRow is not null)
+            if (rentedLayer is not null)
             {
-                ArrayPool<float>.Shared.Return(rentedRow);
+                ArrayPool<float>.Shared.Return(rentedLayer);
             }
         }
     }
 
     /// <summary>
-    /// Writes C[0, 1:] (N − 1 values) or the whole CLS row C[0, :] (N values) to <paramref name="output"/>.
-    /// The vector v is kept in double: it sums N weighted rows per layer, and float32 accumulation there
-    /// alone costs a few 1e-6 of relative accuracy.
+    /// Writes C[0, 1:] (N − 1 values) or the whole CLS row C[0, :] (N values) to <paramref name="output"/>;
+    /// returns false if C[0, :] is not finite (a head sum overflowed). The vector v is kept in double: it
+    /// sums N weighted rows per layer, and float32 accumulation there alone costs a few 1e-6 of relative
+    /// accuracy. Each run of consecutive rows with v_i ≠ 0 (rows with v_i = 0 add nothing and are not
+    /// read; in all but the last layer that is every row) is reduced at once into <paramref name="layerRows"/>
+    /// ([N,N]), so that the source streams each head's rows contiguously: on a ViT-B layer that is
+    /// ~1.3× faster than blocks of 20–80 rows, which restart the streams at every head.
     /// </summary>
-    private static void FoldCore<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
-        bool normalizeRows, scoped Span<double> vectors, scoped Span<float> rowBuffer, Span<float> output)
+    private static bool FoldCore<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
+        bool normalizeRows, scoped Span<double> vectors, scoped Span<float> layerRows, Span<float> output)
         where TRows : IRowSource, allows ref struct
     {
         var v = vectors[..tokens];
@@ -95,17 +107,11 @@ public static class ClsRollout
         for (int layer = layers - 1; layer >= startLayer; layer--)
         {
             next.Clear();
-            for (int i = 0; i < tokens; i++)
+            for (var (first, count) = NextRun(v, 0); count > 0; (first, count) = NextRun(v, first + count))
             {
-                double vi = v[i];
-                if (vi == 0)
-                {
-                    continue;
-                }
-                rows.ReadRow(layer, i, rowBuffer);
-                double weight = normalizeRows ? vi / (SumWidened(rowBuffer) * rowScale + 1) : vi;
-                AddScaledWidened(rowBuffer, weight * rowScale, next);
-                next[i] += weight;
+                var run = layerRows.Slice(first * tokens, count * tokens);
+                rows.ReadRows(layer, first, count, run);
+                FoldRun(run, v, first, count, rowScale, normalizeRows, next);
             }
             var swap = v;
             v = next;
@@ -116,36 +122,81 @@ public static class ClsRollout
         {
             output[j] = (float)kept[j];
         }
+        return TensorPrimitives.IsFiniteAll<double>(v);
     }
 
-    /// <summary>acc += weight · row, with the float row widened to double (SIMD).</summary>
-    private static void AddScaledWidened(ReadOnlySpan<float> row, double weight, Span<double> acc)
+    /// <summary>The next run of consecutive rows i ≥ <paramref name="from"/> with v_i ≠ 0 (Count 0: none left).</summary>
+    private static (int First, int Count) NextRun(ReadOnlySpan<double> v, int from)
     {
+        int first = from;
+        while (first < v.Length && v[first] == 0)
+        {
+            first++;
+        }
+        int end = first;
+        while (end < v.Length && v[end] != 0)
+        {
+            end++;
+        }
+        return (first, end - first);
+    }
+
+    /// <summary>next += Σ_i w_i·(rowScale·run_i + e_i) over the run's rows i = first … first+count−1.</summary>
+    private static void FoldRun(ReadOnlySpan<float> run, ReadOnlySpan<double> v, int first, int count, double rowScale,
+        bool normalizeRows, Span<double> next)
+    {
+        int tokens = next.Length;
+        Span<double> scaledWeights = stackalloc double[RowsPerPass];
+        for (int k = 0; k < count; k += RowsPerPass)
+        {
+            int passRows = Math.Min(RowsPerPass, count - k);
+            var pass = run.Slice(k * tokens, passRows * tokens);
+            for (int r = 0; r < passRows; r++)
+            {
+                int i = first + k + r;
+                double weight = normalizeRows ? v[i] / (TensorPrimitives.Sum(pass.Slice(r * tokens, tokens)) * rowScale + 1) : v[i];
+                scaledWeights[r] = weight * rowScale;
+                next[i] += weight;
+            }
+            AddScaledRowsWidened(pass, scaledWeights[..passRows], next);
+        }
+    }
+
+    /// <summary>
+    /// acc += Σ_r weights[r] · rows[r] for rows [weights.Length, N], the float rows widened to double (SIMD).
+    /// Several rows per pass keep acc in registers instead of loading and storing it once per row.
+    /// </summary>
+    private static void AddScaledRowsWidened(ReadOnlySpan<float> rows, ReadOnlySpan<double> weights, Span<double> acc)
+    {
+        int n = acc.Length;
+        ref float r0 = ref MemoryMarshal.GetReference(rows);
+        ref double a = ref MemoryMarshal.GetReference(acc);
         int width = Vector<float>.Count;
-        var scale = new Vector<double>(weight);
+        int half = Vector<double>.Count;
         int j = 0;
-        for (; j <= row.Length - width; j += width)
+        for (; j <= n - width; j += width)
         {
-            Vector.Widen(new Vector<float>(row[j..]), out var low, out var high);
-            var accLow = new Vector<double>(acc[j..]);
-            var accHigh = new Vector<double>(acc[(j + Vector<double>.Count)..]);
-            (accLow + low * scale).CopyTo(acc[j..]);
-            (accHigh + high * scale).CopyTo(acc[(j + Vector<double>.Count)..]);
+            var low = Vector.LoadUnsafe(ref a, (nuint)j);
+            var high = Vector.LoadUnsafe(ref a, (nuint)(j + half));
+            for (int r = 0; r < weights.Length; r++)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref r0, (nuint)(r * n + j)), out var rowLow, out var rowHigh);
+                var weight = new Vector<double>(weights[r]);
+                low = Vector.MultiplyAddEstimate(rowLow, weight, low);
+                high = Vector.MultiplyAddEstimate(rowHigh, weight, high);
+            }
+            low.StoreUnsafe(ref a, (nuint)j);
+            high.StoreUnsafe(ref a, (nuint)(j + half));
         }
-        for (; j < row.Length; j++)
+        for (; j < n; j++)
         {
-            acc[j] += weight * row[j];
+            double sum = acc[j];
+            for (int r = 0; r < weights.Length; r++)
+            {
+                sum += weights[r] * rows[r * n + j];
+            }
+            acc[j] = sum;
         }
-    }
-
-    private static double SumWidened(ReadOnlySpan<float> row)
-    {
-        double sum = 0;
-        foreach (float value in row)
-        {
-            sum += value;
-        }
-        return sum;
     }
 }
 
@@ -158,8 +209,8 @@ internal interface IRowSource
     /// <summary>False once any value read so far was NaN or ±Inf.</summary>
     bool AllFinite { get; }
 
-    /// <summary>Writes row <paramref name="row"/> of layer <paramref name="layer"/> (N values) to <paramref name="buffer"/>.</summary>
-    void ReadRow(int layer, int row, scoped Span<float> buffer);
+    /// <summary>Writes rows firstRow … firstRow+rowCount−1 of layer <paramref name="layer"/> (rowCount·N values) to <paramref name="buffer"/>.</summary>
+    void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer);
 }
 
 /// <summary>Rows of already head-reduced maps [L,B,N,N] (the GPU-reduced path): no reduction.</summary>
@@ -175,10 +226,10 @@ internal ref struct ReducedRows(ReadOnlySpan<float> maps, AttentionShape shape, 
 
     public readonly bool AllFinite => allFinite;
 
-    public void ReadRow(int layer, int row, scoped Span<float> buffer)
+    public void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer)
     {
-        long offset = (((long)layer * batch + image) * tokens + row) * tokens;
-        var slice = maps.Slice((int)offset, tokens);
+        long offset = (((long)layer * batch + image) * tokens + firstRow) * tokens;
+        var slice = maps.Slice((int)offset, rowCount * tokens);
         if (allFinite && !TensorPrimitives.IsFiniteAll(slice))
         {
             allFinite = false;

@@ -18,12 +18,8 @@ public static class HeadReduction
         ValidateLayer(rule, x, y, heads, tokens);
         ContractValidation.RequireLength("reduced", reduced, (long)tokens * tokens, new Layout("N,N", tokens, tokens));
         var probe = Vector<float>.Zero;
-        for (int row = 0; row < tokens; row++)
-        {
-            var dst = reduced.Slice(row * tokens, tokens);
-            RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, row * tokens, tokens, dst, ref probe);
-        }
-        RequireFinite(probe, heads, tokens);
+        RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, 0, tokens * tokens, reduced, ref probe);
+        RequireFinite(probe, reduced, heads, tokens);
         TensorPrimitives.Divide(reduced, heads, reduced);
     }
 
@@ -39,7 +35,7 @@ public static class HeadReduction
         ContractValidation.RequireLength("reducedRow", reducedRow, tokens, new Layout("N", tokens));
         var probe = Vector<float>.Zero;
         RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, row * tokens, tokens, reducedRow, ref probe);
-        RequireFinite(probe, heads, tokens);
+        RequireFinite(probe, reducedRow, heads, tokens);
         TensorPrimitives.Divide(reducedRow, heads, reducedRow);
     }
 
@@ -65,9 +61,10 @@ public static class HeadReduction
         }
     }
 
-    private static void RequireFinite(Vector<float> probe, int heads, int tokens)
+    /// <summary>Every term finite (the probe) and no head sum overflowed (the sums).</summary>
+    private static void RequireFinite(Vector<float> probe, ReadOnlySpan<float> sums, int heads, int tokens)
     {
-        if (!RowReduction.IsFinite(probe))
+        if (!RowReduction.IsFinite(probe) || !TensorPrimitives.IsFiniteAll(sums))
         {
             throw new ArgumentException($"The layer contains NaN or Inf; expected finite float32 values in [H,N,N] = [{heads},{tokens},{tokens}].");
         }
@@ -89,12 +86,12 @@ internal ref struct HeadRows(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<
 
     public readonly bool AllFinite => RowReduction.IsFinite(probe);
 
-    public void ReadRow(int layer, int row, scoped Span<float> buffer)
+    public void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer)
     {
         int layerStart = (int)shape.Offset(layer, image);
         var xLayer = x.Slice(layerStart, shape.ImageLayerStride);
         var yLayer = rule == HeadRule.MeanClampedProduct ? y.Slice(layerStart, shape.ImageLayerStride) : default;
         int n = shape.Tokens;
-        RowReduction.SumHeads(rule, xLayer, yLayer, shape.HeadStride, shape.Heads, row * n, n, buffer, ref probe);
+        RowReduction.SumHeads(rule, xLayer, yLayer, shape.HeadStride, shape.Heads, firstRow * n, rowCount * n, buffer, ref probe);
     }
 }

@@ -65,15 +65,16 @@ public static class RelevanceMaps
         {
             var rows = new ReducedRows(reducedMaps, reducedShape, image);
             var grid = Grid(grids, shape, image);
+            bool foldFinite = true;
             if (method.IsRollout())
             {
-                ClsRollout.FoldWithScratch(ref rows, shape.Layers, shape.Tokens, effectiveStart, method.NormalizesRows(), grid);
+                foldFinite = ClsRollout.FoldWithScratch(ref rows, shape.Layers, shape.Tokens, effectiveStart, method.NormalizesRows(), grid);
             }
             else
             {
                 LastLayerClsRow(ref rows, shape, grid);
             }
-            if (!rows.AllFinite)
+            if (!foldFinite || !rows.AllFinite)
             {
                 throw new ArgumentException($"reducedMaps contains NaN or Inf (image {image}); expected finite float32 values in {layout}.", nameof(reducedMaps));
             }
@@ -155,14 +156,14 @@ public static class RelevanceMaps
         var x = Pick(xTensor, attn, attnGrad, attnRel);
         var y = Pick(yTensor, attn, attnGrad, attnRel);
         var rows = new HeadRows(method.HeadRule()!.Value, x, y, shape, image);
-        ClsRollout.FoldWithScratch(ref rows, shape.Layers, shape.Tokens, startLayer, method.NormalizesRows(), grid);
-        return rows.AllFinite;
+        bool foldFinite = ClsRollout.FoldWithScratch(ref rows, shape.Layers, shape.Tokens, startLayer, method.NormalizesRows(), grid);
+        return foldFinite && rows.AllFinite;
     }
 
     private static void LastLayerClsRow(ref ReducedRows rows, AttentionShape shape, Span<float> grid)
     {
         Span<float> clsRow = shape.Tokens <= ClsRollout.StackTokenLimit ? stackalloc float[shape.Tokens] : new float[shape.Tokens];
-        rows.ReadRow(shape.Layers - 1, 0, clsRow);
+        rows.ReadRows(shape.Layers - 1, 0, 1, clsRow);
         clsRow[1..].CopyTo(grid);
     }
 
@@ -175,7 +176,7 @@ public static class RelevanceMaps
         var probe = Vector<float>.Zero;
         RowReduction.SumHeads(HeadRule.MeanClamped, layer, default, shape.HeadStride, shape.Heads, 1, shape.GridCells, grid, ref probe);
         TensorPrimitives.Divide(grid, shape.Heads, grid);
-        return RowReduction.IsFinite(probe);
+        return RowReduction.IsFinite(probe) && TensorPrimitives.IsFiniteAll(grid);
     }
 
     private static ReadOnlySpan<float> Pick(ContractTensors tensor, ReadOnlySpan<float> attn,

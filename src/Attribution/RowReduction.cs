@@ -5,33 +5,35 @@ using System.Runtime.InteropServices;
 namespace Dermxai.Attribution;
 
 /// <summary>
-/// The hot loop: one row i of Σ_h f(x_h[i,:], y_h[i,:]) over heads that lie <c>headStride</c> apart,
-/// SIMD over columns with the head sum kept in a register (the 1/H of the mean is left to the caller).
-/// It also accumulates a finiteness probe that stays all-zero while every value read is finite: it
-/// adds (s − s) for the unclamped head sum s, which is NaN as soon as any term is NaN or ±Inf (the
-/// clamp alone would hide a NaN or −Inf).
+/// The hot loop: dst[k] = Σ_h f(x_h[start + k], y_h[start + k]) for k &lt; count, over heads that lie
+/// <c>headStride</c> apart (the 1/H of the mean is left to the caller). Heads are the outer loop, so each
+/// head's range is read as one contiguous stream (two with y) and dst, a block that stays in L1, collects
+/// the sum; interleaving 2·H short row streams per row instead defeats the hardware prefetcher.
+/// A finiteness probe stays all-zero while every term is finite: it ORs in (t − t) for each unclamped
+/// term t, which is NaN as soon as t is NaN or ±Inf (the clamp alone would hide a NaN or −Inf). A head
+/// sum of finite terms that overflows is left for the caller to find in dst (or in what it folds dst into).
 /// </summary>
 internal static class RowReduction
 {
     public static void SumHeads(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int headStride, int heads,
-        int rowStart, int count, Span<float> dst, ref Vector<float> probe)
+        int start, int count, Span<float> dst, ref Vector<float> probe)
     {
-        long lastRead = (long)(heads - 1) * headStride + rowStart + count;
-        if (rowStart < 0 || lastRead > x.Length || dst.Length < count
+        long lastRead = (long)(heads - 1) * headStride + start + count;
+        if (start < 0 || count < 0 || lastRead > x.Length || dst.Length < count
             || (rule == HeadRule.MeanClampedProduct && lastRead > y.Length))
         {
-            throw new ArgumentException($"Row [{rowStart}, {rowStart + count}) of {heads} heads (stride {headStride}) lies outside the given layer span.");
+            throw new ArgumentException($"Range [{start}, {start + count}) of {heads} heads (stride {headStride}) lies outside the given layer span.");
         }
         switch (rule)
         {
             case HeadRule.Mean:
-                Sum<PlainTerm>(x, x, headStride, heads, rowStart, count, dst, ref probe);
+                SumHeads<PlainTerm>(x, x, headStride, heads, start, dst[..count], ref probe);
                 break;
             case HeadRule.MeanClamped:
-                Sum<ClampedTerm>(x, x, headStride, heads, rowStart, count, dst, ref probe);
+                SumHeads<ClampedTerm>(x, x, headStride, heads, start, dst[..count], ref probe);
                 break;
             case HeadRule.MeanClampedProduct:
-                Sum<ClampedProductTerm>(x, y, headStride, heads, rowStart, count, dst, ref probe);
+                SumHeads<ClampedProductTerm>(x, y, headStride, heads, start, dst[..count], ref probe);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(rule), rule, "Unknown head rule.");
@@ -40,45 +42,65 @@ internal static class RowReduction
 
     public static bool IsFinite(Vector<float> probe) => Vector.EqualsAll(probe, Vector<float>.Zero);
 
-    private static void Sum<TTerm>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int headStride, int heads,
-        int rowStart, int count, Span<float> dst, ref Vector<float> probe) where TTerm : struct, IHeadTerm
+    private static void SumHeads<TTerm>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int headStride, int heads,
+        int start, Span<float> dst, ref Vector<float> probe) where TTerm : struct, IHeadTerm
     {
-        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), rowStart);
-        ref float yr = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), rowStart);
+        int count = dst.Length;
+        AddHead<TTerm, Overwrite>(x.Slice(start, count), y.Slice(start, count), dst, ref probe);
+        for (int head = 1, offset = start + headStride; head < heads; head++, offset += headStride)
+        {
+            AddHead<TTerm, Accumulate>(x.Slice(offset, count), y.Slice(offset, count), dst, ref probe);
+        }
+    }
+
+    /// <summary>dst = f(x, y) (<see cref="Overwrite"/>) or dst += f(x, y) (<see cref="Accumulate"/>), elementwise.</summary>
+    private static void AddHead<TTerm, TMode>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst,
+        ref Vector<float> probe) where TTerm : struct, IHeadTerm where TMode : struct, IAccumulationMode
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
         ref float d = ref MemoryMarshal.GetReference(dst);
+        int count = dst.Length;
         int width = Vector<float>.Count;
+        var bad = probe;
         int j = 0;
         for (; j <= count - width; j += width)
         {
-            var reduced = Vector<float>.Zero;
-            var raw = Vector<float>.Zero;
-            nuint offset = (nuint)j;
-            for (int h = 0; h < heads; h++, offset += (nuint)headStride)
+            var xv = Vector.LoadUnsafe(ref xr, (nuint)j);
+            var yv = TTerm.UsesSecond ? Vector.LoadUnsafe(ref yr, (nuint)j) : xv;
+            var term = TTerm.Term(xv, yv, out var unclamped);
+            bad |= unclamped - unclamped;
+            if (!TMode.Overwrites)
             {
-                var xv = Vector.LoadUnsafe(ref xr, offset);
-                var yv = TTerm.UsesSecond ? Vector.LoadUnsafe(ref yr, offset) : xv;
-                reduced += TTerm.Term(xv, yv, out var unclamped);
-                raw += unclamped;
+                term += Vector.LoadUnsafe(ref d, (nuint)j);
             }
-            probe += raw - raw;
-            reduced.StoreUnsafe(ref d, (nuint)j);
+            term.StoreUnsafe(ref d, (nuint)j);
         }
-        float scalarProbe = 0;
+        float scalarBad = 0;
         for (; j < count; j++)
         {
-            float reduced = 0, raw = 0;
-            nuint offset = (nuint)j;
-            for (int h = 0; h < heads; h++, offset += (nuint)headStride)
-            {
-                float xs = Unsafe.Add(ref xr, offset);
-                float ys = TTerm.UsesSecond ? Unsafe.Add(ref yr, offset) : xs;
-                reduced += TTerm.Term(xs, ys, out float unclamped);
-                raw += unclamped;
-            }
-            scalarProbe += raw - raw;
-            Unsafe.Add(ref d, j) = reduced;
+            float xs = Unsafe.Add(ref xr, j);
+            float ys = TTerm.UsesSecond ? Unsafe.Add(ref yr, j) : xs;
+            float term = TTerm.Term(xs, ys, out float unclamped);
+            scalarBad += unclamped - unclamped;
+            Unsafe.Add(ref d, j) = TMode.Overwrites ? term : Unsafe.Add(ref d, j) + term;
         }
-        probe += new Vector<float>(scalarProbe);
+        probe = bad | new Vector<float>(scalarBad);
+    }
+
+    private interface IAccumulationMode
+    {
+        static abstract bool Overwrites { get; }
+    }
+
+    private struct Overwrite : IAccumulationMode
+    {
+        public static bool Overwrites => true;
+    }
+
+    private struct Accumulate : IAccumulationMode
+    {
+        public static bool Overwrites => false;
     }
 
     private interface IHeadTerm
@@ -99,6 +121,7 @@ internal static class RowReduction
         public static float Term(float x, float y, out float unclamped) => unclamped = x;
     }
 
+    // MaxNative (one instruction) may map NaN to 0; the probe reports NaN terms regardless.
     private struct ClampedTerm : IHeadTerm
     {
         public static bool UsesSecond => false;
@@ -106,7 +129,7 @@ internal static class RowReduction
         public static Vector<float> Term(Vector<float> x, Vector<float> y, out Vector<float> unclamped)
         {
             unclamped = x;
-            return Vector.Max(x, Vector<float>.Zero);
+            return Vector.MaxNative(x, Vector<float>.Zero);
         }
 
         public static float Term(float x, float y, out float unclamped)
@@ -123,7 +146,7 @@ internal static class RowReduction
         public static Vector<float> Term(Vector<float> x, Vector<float> y, out Vector<float> unclamped)
         {
             unclamped = x * y;
-            return Vector.Max(unclamped, Vector<float>.Zero);
+            return Vector.MaxNative(unclamped, Vector<float>.Zero);
         }
 
         public static float Term(float x, float y, out float unclamped)

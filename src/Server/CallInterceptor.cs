@@ -63,6 +63,7 @@ internal static class ErrorMapping
     internal static Status ToStatus(Exception e, ServerCallContext context) => e switch
     {
         RpcException rpc => rpc.Status,
+        _ when Security.MalformedMessageMiddleware.IsMalformedMessage(e) => new Status(StatusCode.InvalidArgument, Security.MalformedMessageMiddleware.Sentence),
         EngineException engine => new Status(engine.Kind switch
         {
             EngineErrorKind.InvalidArgument => StatusCode.InvalidArgument,

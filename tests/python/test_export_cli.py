@@ -57,7 +57,8 @@ def test_metadata_round_trip(exported, dtype):
             "std": "[0.5, 0.5, 0.5]", "image_size": "112", "patch_size": "16", "num_layers": "4",
             "num_heads": "4", "num_classes": "7", "interpolation": "bilinear", "crop_pct": "1.0",
             "architecture": "golden_small", "checkpoint_sha256": sha, "created_by": "dermxai-export 1.0",
-            "dtype": dtype, "dermxai.graph": graph}
+            "dtype": dtype, "dermxai.graph": graph,
+            "dermxai.precision": "mixed" if (dtype, graph) == ("float32", "full") else dtype}
         assert json.loads(meta["labels"]) == labels
 
 
@@ -93,11 +94,29 @@ def test_weights_are_stored_once(exported):
     assert weights <= stored < 1.02 * weights
 
 
+def test_precision_float32_opts_out_of_the_float64_forward(exported, tmp_path):
+    """Default (mixed): the full float32 graph casts weights and pixels up for its forward pass, the
+    forward-only graph stays float32; --precision float32 writes a full graph without float64."""
+    _, paths = exported
+
+    def has_double(path):
+        casts = [n for n in onnx.load(str(path)).graph.node if n.op_type == "Cast"]
+        return any(a.name == "to" and a.i == TensorProto.DOUBLE for n in casts for a in n.attribute)
+
+    assert has_double(paths["float32"])
+    assert not has_double(paths["float32"].with_suffix(".forward.onnx"))
+    out = tmp_path / "plain.onnx"
+    assert export.main(SMALL_ARGS + ["--out", str(out), "--precision", "float32", "--no-forward-graph"]) == 0
+    assert not has_double(out)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert (meta["dtype"], meta["dermxai.precision"]) == ("float32", "float32")
+
+
 def test_verify_passes_and_reports_every_output(tmp_path, capsys):
     assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify", "--no-forward-graph"]) == 0
     printed = capsys.readouterr().out
     for name in ("logits", "attn", "attn_grad", "attn_rel"):
-        assert f"graph ops, float32           {name}" in printed
+        assert f"graph ops, float32 mixed     {name}" in printed
         assert f"graph ops, float64           {name}" in printed
     assert "max abs" in printed and "max rel" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]

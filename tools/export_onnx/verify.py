@@ -79,7 +79,8 @@ class Report:
             self.out(f"  {label:<28} target     FAIL (resolved targets differ)")
 
 
-def verify(config, state_dict, dtype, sums_dtype, onnx_path=None, batch=4, seed=0, out=print):
+def verify(config, state_dict, dtype, sums_dtype, forward_dtype=None, onnx_path=None, batch=4, seed=0,
+           out=print):
     """Returns True when every compared output is within tolerance."""
     pixels, targets = random_case(config, batch, seed)
     out(f"verify: batch {batch}, targets {targets.tolist()}, random N(0,1) pixels, seed {seed}")
@@ -96,9 +97,11 @@ def verify(config, state_dict, dtype, sums_dtype, onnx_path=None, batch=4, seed=
         out(f"  reference rules in float32: attn_rel max rel error {own:.3e} (its own conditioning)")
         tolerances = dict(FLOAT32_TOLERANCE, attn_rel=max(10 * own, FLOAT32_REL_FLOOR))
     with torch.no_grad():
-        graph = VitGraph(config, state_dict, dtype, sums_dtype)
+        graph = VitGraph(config, state_dict, dtype, sums_dtype, forward_dtype)
         got = as_dict(graph.explain(pixels.to(dtype), targets))
     label = f"graph ops, {str(dtype).replace('torch.', '')}"
+    if forward_dtype not in (None, dtype):
+        label += " mixed"
     report.line(label, errors(got, expected), tolerances, np.array_equal(got["target"], expected["target"]))
     if onnx_path is not None:
         ort = run_onnx(onnx_path, pixels, targets, dtype)

@@ -48,6 +48,13 @@ class LayerNormParts:
         self.gamma = gamma
         self.output = self.normalised * gamma + beta
 
+    def to(self, dtype):
+        """The same parts in `dtype` (the backward of a float64 forward run in a float32 pass)."""
+        cast = LayerNormParts.__new__(LayerNormParts)
+        cast.inv_std, cast.normalised = self.inv_std.to(dtype), self.normalised.to(dtype)
+        cast.gamma, cast.output = self.gamma.to(dtype), self.output.to(dtype)
+        return cast
+
     def backward(self, grad_output):
         g = grad_output * self.gamma
         return self.inv_std * (g - g.mean(dim=-1, keepdim=True)
@@ -58,6 +65,12 @@ class BlockCache:
     """Every activation of one block that the gradient and relevance passes read."""
     __slots__ = ("x_in", "ln1", "q", "k", "v", "qk", "attn", "attn_v", "o", "aout", "xmid", "ln2",
                  "f1", "gl", "f2")
+
+    def to(self, dtype):
+        cast = BlockCache()
+        for name in self.__slots__:
+            setattr(cast, name, getattr(self, name).to(dtype))
+        return cast
 
 
 def linear(x, weight, bias):
@@ -108,14 +121,23 @@ def clone_relevance(x, r1, r2):
 # ---------------------------------------------------------------- the model
 
 class VitGraph(nn.Module):
-    """Holds the weights (in the export dtype) and computes the contract's tensors."""
+    """Holds the weights (in the export dtype) and computes the contract's tensors.
 
-    def __init__(self, config, state_dict, dtype=torch.float32, sums_dtype=None):
+    `dtype` is the graph's: inputs, outputs, weights, the gradient and the LRP pass. `forward_dtype`
+    (default `dtype`) is the forward pass's: float64 in a float32 graph is the `mixed` precision of
+    the export (weights and pixels Cast up, the forward computed in float64, every activation the
+    two backward passes read Cast back to float32). The LRP rules amplify float32 rounding of the
+    forward activations (by ~1e4 on the golden tiny224 model) but not rounding of their own
+    arithmetic, so this is the part that has to be exact (README, "Precision")."""
+
+    def __init__(self, config, state_dict, dtype=torch.float32, sums_dtype=None, forward_dtype=None):
         super().__init__()
         self.config = config
         self.dtype = dtype
+        self.forward_dtype = forward_dtype or dtype
         self.sums_dtype = sums_dtype or dtype
         self.erf = erf_cody if dtype == torch.float64 else torch.erf
+        self.forward_erf = erf_cody if self.forward_dtype == torch.float64 else torch.erf
         D = config.width
 
         def param(key, shape=None):
@@ -154,16 +176,20 @@ class VitGraph(nn.Module):
 
     # -------------------------------------------------------------- forward
 
+    def fw(self, t):
+        """A weight or input in the forward dtype (no op, so no ONNX node, when it is already)."""
+        return t if t is None or t.dtype == self.forward_dtype else t.to(self.forward_dtype)
+
     def patch_tokens(self, pixel_values):
         """Conv2d with kernel = stride = p as reshape + MatMul (ORT CPU has no float64 Conv)."""
         c = self.config
         g, p = c.grid, c.patch_size
         patches = pixel_values.reshape(-1, 3, g, p, g, p).permute(0, 2, 4, 1, 3, 5)
         patches = patches.reshape(-1, g * g, 3 * p * p)
-        return linear(patches, self.patch_weight, self.patch_bias)
+        return linear(patches, self.fw(self.patch_weight), self.fw(self.patch_bias))
 
     def gelu(self, x):
-        return 0.5 * x * (1.0 + self.erf(x * (1.0 / math.sqrt(2.0))))
+        return 0.5 * x * (1.0 + self.forward_erf(x * (1.0 / math.sqrt(2.0))))
 
     def gelu_derivative(self, x):
         cdf = 0.5 * (1.0 + self.erf(x * (1.0 / math.sqrt(2.0))))
@@ -175,34 +201,37 @@ class VitGraph(nn.Module):
         N, H, d, D = c.tokens, c.num_heads, c.head_dim, c.width
         cache = BlockCache()
         cache.x_in = x_in
-        cache.ln1 = LayerNormParts(x_in, block.norm1_w, block.norm1_b)
-        qkv = linear(cache.ln1.output, block.qkv_w, block.qkv_b)
+        fw = self.fw
+        cache.ln1 = LayerNormParts(x_in, fw(block.norm1_w), fw(block.norm1_b))
+        qkv = linear(cache.ln1.output, fw(block.qkv_w), fw(block.qkv_b))
         cache.q, cache.k, cache.v = split_qkv(qkv, N, H, d)
         cache.qk = torch.matmul(cache.q, cache.k.transpose(-1, -2))
-        cache.attn = torch.softmax(cache.qk * self.scale_keys, dim=-1)
+        cache.attn = torch.softmax(cache.qk * fw(self.scale_keys), dim=-1)
         cache.attn_v = torch.matmul(cache.attn, cache.v)
         cache.o = merge_heads(cache.attn_v, N, D)
-        cache.aout = linear(cache.o, block.proj_w, block.proj_b)
+        cache.aout = linear(cache.o, fw(block.proj_w), fw(block.proj_b))
         cache.xmid = x_in + cache.aout
-        cache.ln2 = LayerNormParts(cache.xmid, block.norm2_w, block.norm2_b)
-        cache.f1 = linear(cache.ln2.output, block.fc1_w, block.fc1_b)
+        cache.ln2 = LayerNormParts(cache.xmid, fw(block.norm2_w), fw(block.norm2_b))
+        cache.f1 = linear(cache.ln2.output, fw(block.fc1_w), fw(block.fc1_b))
         cache.gl = self.gelu(cache.f1)
-        cache.f2 = linear(cache.gl, block.fc2_w, block.fc2_b)
+        cache.f2 = linear(cache.gl, fw(block.fc2_w), fw(block.fc2_b))
         return cache.xmid + cache.f2, cache
 
     def forward_pass(self, pixel_values):
-        """Returns logits, the per-block caches, the final LayerNorm parts and the CLS feature."""
-        tokens = self.patch_tokens(pixel_values)
-        cls = self.cls_token.expand(tokens.shape[0], -1, -1)
-        x = torch.cat([cls, tokens], dim=1) + self.pos_embed
+        """Returns logits, the per-block caches, the final LayerNorm parts and the CLS feature, all in
+        `forward_dtype` (logits in `dtype`)."""
+        fw = self.fw
+        tokens = self.patch_tokens(fw(pixel_values))
+        cls = fw(self.cls_token).expand(tokens.shape[0], -1, -1)
+        x = torch.cat([cls, tokens], dim=1) + fw(self.pos_embed)
         caches = []
         for block in self.blocks:
             x, cache = self.block_forward(block, x)
             caches.append(cache)
-        final_ln = LayerNormParts(x, self.norm_w, self.norm_b)
+        final_ln = LayerNormParts(x, fw(self.norm_w), fw(self.norm_b))
         cls_feature = final_ln.output[:, 0]
-        logits = linear(cls_feature, self.head_w, self.head_b)
-        return logits, caches, final_ln, cls_feature
+        logits = linear(cls_feature, fw(self.head_w), fw(self.head_b))
+        return (logits if logits.dtype == self.dtype else logits.to(self.dtype)), caches, final_ln, cls_feature
 
     def resolve_target(self, logits, target_class):
         """-1 (any negative) -> argmax; a class ≥ C is clamped to C-1. `target` reports the result."""
@@ -275,6 +304,9 @@ class VitGraph(nn.Module):
 
     def explain(self, pixel_values, target_class):
         logits, caches, final_ln, cls_feature = self.forward_pass(pixel_values)
+        if self.forward_dtype != self.dtype:
+            caches = [cache.to(self.dtype) for cache in caches]
+            final_ln, cls_feature = final_ln.to(self.dtype), cls_feature.to(self.dtype)
         target = self.resolve_target(logits, target_class)
         one_hot = self.one_hot(target)
         attn = torch.stack([cache.attn for cache in caches], dim=0)

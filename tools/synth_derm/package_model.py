@@ -67,6 +67,17 @@ def train_command(args, **overrides):
     return f"nice -n 10 /usr/bin/python3 tools/synth_derm/train.py {flags}"
 
 
+def training_stages(run):
+    """train.py logs of this run and of every run it was initialised from, first stage first."""
+    stages = []
+    while run:
+        log = read_json(os.path.join(run, "train_log.json"))
+        stages.insert(0, log)
+        init = log["args"].get("init")
+        run = os.path.dirname(init) if init else None
+    return stages
+
+
 def data_command(root):
     """The generator command that made the set in root, rebuilt from its manifest."""
     manifest = read_json(os.path.join(root, "manifest.json"))
@@ -133,13 +144,14 @@ sensor noise, JPEG; rulers, ink marks and stickers independent of the class (no 
 
 ## Training
 ```
-{context['train_command']}
+{context['train_commands']}
 ```
 Seed {context['seed']}; AdamW (weight decay {context['weight_decay']}, none on norms/biases/tokens), peak learning rate
 {context['lr']}, {context['warmup_steps']} warm-up steps then cosine to 0, batch {context['batch_size']}, {context['epochs']} epochs, label
 smoothing {context['label_smoothing']}, gradient clipping 1.0; augmentation: mild random resized crop (area 0.6–1,
 ratio 3/4–4/3) of the 248-px central square, horizontal flip, quarter turns, brightness / contrast /
-saturation jitter ±20%. CPU, 2 threads, {context['train_minutes']:.1f} min of training on a shared 2-core machine.
+saturation jitter ±20%. CPU, 2 threads, {context['train_minutes']:.1f} min of training ({context['stage_note']}) on a shared 2-core
+machine that other jobs were using at the same time.
 
 ## Held-out accuracy ({context['metrics']['total']} synthetic images, timm eval transform)
 {accuracy_table(context['metrics'])}
@@ -187,7 +199,8 @@ def main(argv=None):
                    help="only rewrite labels, card and checksums (after an earlier export of this run)")
     args = p.parse_args(argv)
 
-    log = read_json(os.path.join(args.run, "train_log.json"))
+    stages = training_stages(args.run)
+    log = stages[-1]
     metrics = read_json(os.path.join(args.run, "heldout_metrics.json"))
     train_args = log["args"]
     arch = args.arch or f"dermxai_synth_vit_d{train_args['depth']}_w{train_args['width']}_patch16_224"
@@ -212,8 +225,11 @@ def main(argv=None):
     train_manifest = read_json(os.path.join(train_args["train"], "manifest.json"))
     context = {
         "arch": arch, "labels": labels, "parameters": log["parameters"],
-        "train_images": log["train_images"], "train_minutes": log["train_seconds"] / 60,
-        "train_command": train_command(train_args), "metrics": metrics,
+        "train_images": log["train_images"],
+        "train_minutes": sum(stage["train_seconds"] for stage in stages) / 60,
+        "stage_note": " + ".join(f"{stage['train_seconds'] / 60:.1f} min for {stage['args']['epochs']} epochs"
+                                 for stage in stages),
+        "train_commands": "\n".join(train_command(stage["args"]) for stage in stages), "metrics": metrics,
         "checkpoint_sha256": sha256(os.path.join(args.run, "checkpoint.pth")),
         "export_command": shown_export, "export_seconds": export_seconds, "size_mb": size / (1024 * 1024),
         "train_data_command": data_command(train_args["train"]),

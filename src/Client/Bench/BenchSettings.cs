@@ -30,7 +30,7 @@ internal sealed class BenchSettings : LoadSettings
     public string Warmup { get; set; } = "2s";
 
     [CommandOption("--json <FILE>")]
-    [Description("Write the summary as JSON shaped like ghz's (durations in ns) to FILE ('-' for standard output).")]
+    [Description("Write the summary as JSON shaped like ghz's (durations in ns) to FILE (--json=- for standard output; the table then goes to standard error).")]
     public string? Json { get; set; }
 
     public bool OpenLoop => Rps > 0;

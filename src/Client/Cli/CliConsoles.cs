@@ -17,6 +17,9 @@ internal sealed record CliConsoles(IAnsiConsole Out, IAnsiConsole Error)
         return new CliConsoles(output, error);
     }
 
+    /// <summary>Where human-readable results go: standard error when standard output carries JSON ("--json=-").</summary>
+    public IAnsiConsole Human(string? jsonDestination) => jsonDestination == JsonOutput.StandardOutput ? Error : Out;
+
     /// <summary>Plain, non-interactive consoles over text writers (tests, redirected output).</summary>
     public static CliConsoles Plain(TextWriter output, TextWriter error) => new(PlainConsole(output), PlainConsole(error));
 

@@ -13,7 +13,7 @@ internal class FileBatchSettings : ServerSettings
     public string[] Paths { get; set; } = [];
 
     [CommandOption("--json <FILE>")]
-    [Description("Also write the results as JSON to FILE ('-' for standard output).")]
+    [Description("Also write the results as JSON to FILE (--json=- for standard output; the table then goes to standard error).")]
     public string? Json { get; set; }
 
     [CommandOption("--top-k <K>")]

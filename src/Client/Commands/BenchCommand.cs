@@ -30,8 +30,8 @@ internal sealed class BenchCommand(CliConsoles consoles) : AsyncCommand<BenchSet
         var run = await RunAsync(runner, settings, settings.MeasuredDuration, cancellation);
 
         var summary = GhzSummary.From(run, Options(settings));
-        consoles.Out.Write(SummaryTable(summary, settings.CallName, mode));
-        if (summary.StatusCodeDistribution.Keys.Any(k => k != "OK")) consoles.Out.Write(StatusTable(summary));
+        consoles.Human(settings.Json).Write(SummaryTable(summary, settings.CallName, mode));
+        if (summary.StatusCodeDistribution.Keys.Any(k => k != "OK")) consoles.Human(settings.Json).Write(StatusTable(summary));
         if (settings.Json is not null) JsonOutput.Write(consoles.Out, settings.Json, summary, GhzJson);
         return summary.Count > 0 && summary.ErrorDistribution.Count == 0 ? CommandResults.Success : CommandResults.SomeFailed;
     }

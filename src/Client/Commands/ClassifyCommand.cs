@@ -29,7 +29,7 @@ internal sealed class ClassifyCommand(CliConsoles consoles) : AsyncCommand<FileB
                 return await connection.UnaryAsync(o => connection.Service.ClassifyAsync(request, o), token);
             }, cancellation);
 
-        consoles.Out.Write(ResultTable(outcomes));
+        consoles.Human(settings.Json).Write(ResultTable(outcomes));
         var failed = FileBatch.ReportFailures(consoles.Error, outcomes) + CommandResults.ReportMissing(consoles.Error, inputs);
         if (settings.Json is not null) JsonOutput.Write(consoles.Out, settings.Json, Report(connection.Address, outcomes));
         return failed == 0 ? CommandResults.Success : CommandResults.SomeFailed;

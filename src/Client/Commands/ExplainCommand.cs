@@ -35,12 +35,12 @@ internal sealed class ExplainCommand(CliConsoles consoles) : AsyncCommand<Explai
                 return new ExplainedImage(response, files);
             }, cancellation);
 
-        consoles.Out.Write(ResultTable(outcomes));
+        consoles.Human(settings.Json).Write(ResultTable(outcomes));
         var failed = FileBatch.ReportFailures(consoles.Error, outcomes) + CommandResults.ReportMissing(consoles.Error, inputs);
         if (settings.Json is not null)
             JsonOutput.Write(consoles.Out, settings.Json, ExplainReportBuilder.Build(connection.Address, outcomes, selection.Grid));
         if (settings.Out is not null)
-            consoles.Out.Line($"Page: {HtmlIndexWriter.Write(settings.Out, names, outcomes)}");
+            consoles.Human(settings.Json).Line($"Page: {HtmlIndexWriter.Write(settings.Out, names, outcomes)}");
         return failed == 0 ? CommandResults.Success : CommandResults.SomeFailed;
     }
 

@@ -8,14 +8,20 @@ namespace Dermxai.Server.Security;
 /// interceptor runs, and the framework answers UNKNOWN ("Exception was thrown by handler"). Every
 /// exception of the service itself is mapped to a status by <see cref="CallInterceptor"/>, so an
 /// UNKNOWN on a Dermxai call can only come from there: this rewrites it to INVALID_ARGUMENT with a
-/// sentence, as the contract promises for malformed input (found by tests/Hardening.Tests).
+/// sentence, as the contract promises for malformed input (found by tests/Hardening.Tests). In streams
+/// the service reads the messages itself, so there the interceptor's mapping uses <see cref="IsMalformedMessage"/>.
 /// </summary>
 internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<MalformedMessageMiddleware> logger)
 {
     private const string DermxaiServicePrefix = "/dermxai.v1.Dermxai/";
-    private const string Sentence = "The request is not a valid dermxai.v1 protobuf message.";
+    private const string RequestIdHeader = "x-request-id";
+    internal const string Sentence = "The request is not a valid dermxai.v1 protobuf message.";
     private static readonly string Unknown = ((int)StatusCode.Unknown).ToString(System.Globalization.CultureInfo.InvariantCulture);
     private static readonly string InvalidArgument = ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Whether a failure is a request message that could not be parsed (possibly as the cause of another).</summary>
+    internal static bool IsMalformedMessage(Exception e) =>
+        e is Google.Protobuf.InvalidProtocolBufferException || e.InnerException is Google.Protobuf.InvalidProtocolBufferException;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -29,10 +35,20 @@ internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<M
         RewriteTrailers(context);
     }
 
-    /// <summary>A failure before any response message is a trailers-only response: the status is in the headers.</summary>
+    /// <summary>
+    /// A failure before any response message is a trailers-only response: the status is in the headers.
+    /// The interceptor never ran, so the request id is given here.
+    /// </summary>
     private Task RewriteHeaders(HttpContext context)
     {
-        if (Rewrite(context.Response.Headers)) Log(context);
+        var headers = context.Response.Headers;
+        if (!Rewrite(headers)) return Task.CompletedTask;
+        if (string.IsNullOrEmpty(headers[RequestIdHeader]))
+        {
+            string given = context.Request.Headers[RequestIdHeader].ToString();
+            headers[RequestIdHeader] = RequestIds.IsUsable(given) ? given : Guid.NewGuid().ToString("N");
+        }
+        Log(context);
         return Task.CompletedTask;
     }
 
@@ -52,7 +68,7 @@ internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<M
 
     private void Log(HttpContext context)
     {
-        string requestId = context.Response.Headers["x-request-id"].ToString();
+        string requestId = context.Response.Headers[RequestIdHeader].ToString();
         logger.LogInformation("{Rpc} {RequestId} InvalidArgument: {Detail}", context.Request.Path.Value, requestId, Sentence);
     }
 }

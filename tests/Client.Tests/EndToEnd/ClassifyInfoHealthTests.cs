@@ -27,6 +27,17 @@ public sealed class ClassifyInfoHealthTests
     }
 
     [Test]
+    public async Task Json_to_standard_output_leaves_it_pure_json()
+    {
+        var run = await CliRun.RunAsync("classify", TestPaths.GoldenImages[1], "--server", LiveServer.Url, "--json=-");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0));
+        using var report = JsonDocument.Parse(run.Out);
+        Assert.That(report.RootElement.GetProperty("succeeded").GetInt32(), Is.EqualTo(1));
+        Assert.That(run.Error, Does.Contain("img1.png"), "the table goes to standard error");
+    }
+
+    [Test]
     public async Task Info_shows_the_model_card_labels_and_methods()
     {
         var run = await CliRun.RunAsync("info", "--server", LiveServer.Url);

@@ -139,7 +139,7 @@ internal sealed record FuzzReport(IReadOnlyList<FuzzCase> Cases, IReadOnlyList<F
         }
         foreach (var (category, counts) in byCategory.OrderBy(kv => kv.Key))
             text.AppendLine($"  {category,-22} {string.Join(", ", counts.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"))}"
-                + $" ({Cases.Select((c, i) => (c, i)).Where(x => x.c.Category.Split(':')[0] == category).Sum(x => Outcomes[x.i].Elapsed.TotalSeconds):F1} s)");
+                + $" (case time summed over the parallel runners: {Cases.Select((c, i) => (c, i)).Where(x => x.c.Category.Split(':')[0] == category).Sum(x => Outcomes[x.i].Elapsed.TotalSeconds):F1} s)");
         text.AppendLine("  slowest cases:");
         foreach (var i in Enumerable.Range(0, Cases.Count).OrderByDescending(i => Outcomes[i].Elapsed).Take(8))
             text.AppendLine($"  #{Cases[i].Id} {Cases[i].Category} {Outcomes[i].Label} {Outcomes[i].Elapsed.TotalMilliseconds:F0} ms");

@@ -25,7 +25,8 @@ public sealed class FuzzTests
     public void Load()
     {
         // The server's own defaults (limits, batching), on the CPU.
-        var options = new ServerOptions { Device = "cpu" }.ToEngineOptions(TestServer.SmallModel, _ => { });
+        // The server's own limits, on the CPU; no batching delay: this is about inputs, and a lone caller would wait it out each time.
+        var options = new ServerOptions { Device = "cpu", MaxQueueDelayMs = 0 }.ToEngineOptions(TestServer.SmallModel, _ => { });
         _engine = DermxaiEngine.Load(options);
         var info = ProtoMapping.ToModelInfo(_engine);
         _cases = HostileCorpus.Generate(new HostileCorpus.ModelFacts(
@@ -39,7 +40,7 @@ public sealed class FuzzTests
     public async Task Every_case_in_process_ends_in_a_defined_status()
     {
         Assert.That(_cases, Has.Count.GreaterThanOrEqualTo(MinimumCases));
-        var report = await FuzzRunner.RunAllAsync(_cases, request => FuzzRunner.InProcessAsync(_engine, request), parallelism: 2);
+        var report = await FuzzRunner.RunAllAsync(_cases, request => FuzzRunner.InProcessAsync(_engine, request), parallelism: 4);
         Print(report.Summary($"Fuzz in-process (seed {HostileCorpus.Seed})"));
         Assert.That(report.Crashes, Is.Zero, string.Join("\n", report.Violations.Take(80)));
         Assert.That(report.Violations, Is.Empty, string.Join("\n", report.Violations.Take(80)));
@@ -49,7 +50,7 @@ public sealed class FuzzTests
     public async Task A_sample_over_grpc_gets_the_same_statuses_and_the_server_keeps_serving()
     {
         var sample = _cases.Where(c => c.Id % GrpcSampleEvery == 0 || c.Category.StartsWith("oversize", StringComparison.Ordinal)).ToArray();
-        await using var server = await TestServer.StartAsync([]);
+        var server = await SharedServer.GetAsync();
         using var channel = server.Channel();
         var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
 
@@ -71,7 +72,7 @@ public sealed class FuzzTests
     [Test]
     public async Task A_message_over_the_grpc_size_limit_is_resource_exhausted()
     {
-        await using var server = await TestServer.StartAsync([]);
+        var server = await SharedServer.GetAsync();
         using var channel = server.Channel();
         var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
         var request = new ClassifyRequest { Image = new ImageInput { Encoded = ByteString.CopyFrom(new byte[new ServerOptions().MaxReceiveMessageSize + 1]) } };

@@ -83,28 +83,20 @@ internal sealed class HostileCorpus
     private void AddDamagedSeeds(int truncated, int flipped, int smashed, int lengthFields, int hostileExif)
     {
         var small = SeedImages.Accepted.Where(s => s.Bytes.Length < 64 * 1024).ToArray();
-        SeedImage Pick() => small[_random.Next(small.Length)];
-        for (int i = 0; i < truncated; i++)
+        void Damage(string kind, int count, Func<byte[], Random, byte[]> mutate, StatusCode[] allowed)
         {
-            var seed = Pick();
-            // Cutting a file cannot enlarge its declared size: decoded (possibly partly grey) or refused as corrupt.
-            Add("truncated:" + Family(seed), Classify(Mutations.Truncate(seed.Bytes, _random)), OkOrInvalid);
+            for (int i = 0; i < count; i++)
+            {
+                var seed = small[_random.Next(small.Length)];
+                Add($"{kind}:{Family(seed)}", Classify(mutate(seed.Bytes, _random)), allowed);
+            }
         }
-        for (int i = 0; i < flipped; i++)
-        {
-            var seed = Pick();
-            Add("bitflip:" + Family(seed), Classify(Mutations.FlipBits(seed.Bytes, _random)), AnyDefined);
-        }
-        for (int i = 0; i < smashed; i++)
-        {
-            var seed = Pick();
-            Add("smashed:" + Family(seed), Classify(Mutations.Smash(seed.Bytes, _random)), AnyDefined);
-        }
-        for (int i = 0; i < lengthFields; i++)
-        {
-            var seed = Pick();
-            Add("length-field:" + Family(seed), Classify(Mutations.CorruptLengthField(seed.Bytes, _random)), AnyDefined);
-        }
+        // Cutting a file cannot enlarge its declared size: decoded (possibly partly grey) or refused as corrupt.
+        Damage("truncated", truncated, Mutations.Truncate, OkOrInvalid);
+        // Other damage may also rewrite the declared size beyond the caps.
+        Damage("bitflip", flipped, Mutations.FlipBits, AnyDefined);
+        Damage("smashed", smashed, Mutations.Smash, AnyDefined);
+        Damage("length-field", lengthFields, Mutations.CorruptLengthField, AnyDefined);
         var jpegs = small.Where(s => Family(s) == "jpeg").ToArray();
         for (int i = 0; i < hostileExif; i++)
         {

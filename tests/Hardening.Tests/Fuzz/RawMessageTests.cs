@@ -6,7 +6,7 @@ namespace Dermxai.Hardening.Tests.Fuzz;
 
 /// <summary>
 /// Bodies that are not valid protobuf at all, sent over a real socket with a byte-passing marshaller:
-/// the framework refuses them before the service runs; the server must answer each and keep serving.
+/// each must get INVALID_ARGUMENT (not UNKNOWN or INTERNAL), unary and streamed, and the server keeps serving.
 /// </summary>
 [TestFixture]
 public sealed class RawMessageTests
@@ -16,7 +16,7 @@ public sealed class RawMessageTests
     [Test]
     public async Task Random_bodies_get_a_status_and_the_server_keeps_serving()
     {
-        await using var server = await TestServer.StartAsync([]);
+        var server = await SharedServer.GetAsync();
         using var channel = server.Channel();
         var random = new Random(HostileCorpus.Seed);
         var statuses = new Dictionary<StatusCode, int>();
@@ -46,6 +46,10 @@ public sealed class RawMessageTests
             });
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
         }
+        var classify = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.Dermxai", "Classify", Bytes, Bytes);
+        var refused = channel.CreateCallInvoker().AsyncUnaryCall(classify, null, new CallOptions(new Metadata { { "x-request-id", "raw-body-1" } }), [0xFF, 0xFF, 0xFF]);
+        Assert.That((await Clients.StatusOfAsync(() => refused.ResponseAsync)), Is.EqualTo(StatusCode.InvalidArgument));
+        Assert.That(refused.GetTrailers().GetValue("x-request-id") ?? (await refused.ResponseHeadersAsync).GetValue("x-request-id"), Is.EqualTo("raw-body-1"));
         TestContext.Out.WriteLine("random protobuf bodies: " + string.Join(", ", statuses.Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.That(statuses.Keys, Is.All.EqualTo(StatusCode.InvalidArgument));
         Assert.That(await Clients.HealthAsync(channel), Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));

@@ -79,13 +79,22 @@ public sealed class OverloadStatusTests
 {
     private static ByteString Photo => ByteString.CopyFrom(SeedImages.Accepted[0].Bytes);
 
+    private const int QueueSize = 2;
+    private TestServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _server = await TestServer.StartAsync(["--max-queue-size", $"{QueueSize}", "--max-batch-size", "1"]);
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _server.DisposeAsync();
+
     [Test]
     public async Task A_request_larger_than_the_queue_is_resource_exhausted()
     {
-        await using var server = await TestServer.StartAsync(["--max-queue-size", "1"]);
-        using var channel = server.Channel();
+        using var channel = _server.Channel();
         var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
-        var request = new ExplainRequest { Image = new ImageInput { Encoded = Photo }, Targets = { new TargetSpec { TopK = 2 } } };
+        // One row per class explained: three rows can never fit a queue of two.
+        var request = new ExplainRequest { Image = new ImageInput { Encoded = Photo }, Targets = { new TargetSpec { TopK = QueueSize + 1 } } };
         var error = Assert.ThrowsAsync<RpcException>(async () => await client.ExplainAsync(request))!;
         Assert.That(error.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(error.Status.Detail, Does.Contain("queue is full"));
@@ -94,8 +103,7 @@ public sealed class OverloadStatusTests
     [Test]
     public async Task Under_a_burst_every_call_is_answered_or_refused_as_queue_full()
     {
-        await using var server = await TestServer.StartAsync(["--max-queue-size", "2", "--max-batch-size", "1"]);
-        using var channel = server.Channel();
+        using var channel = _server.Channel();
         var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
         var request = new ExplainRequest { Image = new ImageInput { Encoded = Photo }, Methods = { "transformer_attribution", "generic_attention" } };
         var statuses = await Task.WhenAll(Enumerable.Range(0, 48).Select(_ =>
@@ -108,8 +116,7 @@ public sealed class OverloadStatusTests
     [Test]
     public async Task A_call_past_its_deadline_is_deadline_exceeded_and_the_server_goes_on()
     {
-        await using var server = await TestServer.StartAsync([]);
-        using var channel = server.Channel();
+        using var channel = (await SharedServer.GetAsync()).Channel();
         var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
         var heavy = new ExplainRequest
         {

@@ -3,11 +3,11 @@
 #   classify.json, explain.json  ghz configs, the image base64-encoded in the `bytes` field image.encoded
 #   classify.bin,  explain.bin   the same requests as serialized protobuf messages, for ghz -B
 #
-#   bench/ghz/make_payloads.sh [IMAGE] [HOST:PORT]   (defaults: the golden small img0.png, 127.0.0.1:5000)
+#   bench/ghz/make_payloads.sh [IMAGE] [HOST:PORT]   (defaults: samples/images/sample_000003.jpg, 127.0.0.1:5000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-image=${1:-$repo/../shared/reference/golden/small/images/img0.png}
+image=${1:-$repo/samples/images/sample_000003.jpg}
 host=${2:-127.0.0.1:5000}
 
 cli() {

@@ -16,6 +16,9 @@ namespace Dermxai.Attribution;
 /// </summary>
 internal static class RowReduction
 {
+    /// <summary>Ranges shorter than this many values are summed with the heads innermost.</summary>
+    internal const int ShortRange = 512;
+
     public static void SumHeads(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int headStride, int heads,
         int start, int count, Span<float> dst, ref Vector<float> probe)
     {
@@ -47,11 +50,64 @@ internal static class RowReduction
         int start, Span<float> dst, ref Vector<float> probe) where TTerm : struct, IHeadTerm
     {
         int count = dst.Length;
+        if (count < ShortRange)
+        {
+            SumHeadsInRegisters<TTerm>(x, y, headStride, heads, start, dst, ref probe);
+            return;
+        }
         AddHead<TTerm, Overwrite>(x.Slice(start, count), y.Slice(start, count), dst, ref probe);
         for (int head = 1, offset = start + headStride; head < heads; head++, offset += headStride)
         {
             AddHead<TTerm, Accumulate>(x.Slice(offset, count), y.Slice(offset, count), dst, ref probe);
         }
+    }
+
+    /// <summary>
+    /// Heads innermost, the sums kept in registers: for ranges too short to stream (one CLS row), where
+    /// H passes over dst would cost more than they save. Here the probe sees the unclamped head sum, so it
+    /// also reports a sum of finite terms that overflows.
+    /// </summary>
+    private static void SumHeadsInRegisters<TTerm>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int headStride, int heads,
+        int start, Span<float> dst, ref Vector<float> probe) where TTerm : struct, IHeadTerm
+    {
+        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), start);
+        ref float yr = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), start);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        int count = dst.Length;
+        int width = Vector<float>.Count;
+        var bad = probe;
+        int j = 0;
+        for (; j <= count - width; j += width)
+        {
+            var sum = Vector<float>.Zero;
+            var raw = Vector<float>.Zero;
+            nuint offset = (nuint)j;
+            for (int h = 0; h < heads; h++, offset += (nuint)headStride)
+            {
+                var xv = Vector.LoadUnsafe(ref xr, offset);
+                var yv = TTerm.UsesSecond ? Vector.LoadUnsafe(ref yr, offset) : xv;
+                sum += TTerm.Term(xv, yv, out var unclamped);
+                raw += unclamped;
+            }
+            bad |= raw - raw;
+            sum.StoreUnsafe(ref d, (nuint)j);
+        }
+        float scalarBad = 0;
+        for (; j < count; j++)
+        {
+            float sum = 0, raw = 0;
+            nuint offset = (nuint)j;
+            for (int h = 0; h < heads; h++, offset += (nuint)headStride)
+            {
+                float xs = Unsafe.Add(ref xr, offset);
+                float ys = TTerm.UsesSecond ? Unsafe.Add(ref yr, offset) : xs;
+                sum += TTerm.Term(xs, ys, out float unclamped);
+                raw += unclamped;
+            }
+            scalarBad += raw - raw;
+            Unsafe.Add(ref d, j) = sum;
+        }
+        probe = bad | new Vector<float>(scalarBad);
     }
 
     /// <summary>dst = f(x, y) (<see cref="Overwrite"/>) or dst += f(x, y) (<see cref="Accumulate"/>), elementwise.</summary>

@@ -82,3 +82,19 @@ def test_augmented_batch_is_normalised_224_and_seeded():
     assert first.shape == (3, 3, 224, 224) and torch.equal(first, second)
     lowest = (0 - max(data.MEAN)) / min(data.STD)
     assert first.min() >= lowest - 1e-6
+
+
+def test_share_of_other_classes_drawn_to_each_class():
+    import evaluate_checkpoint
+    confusion = torch.tensor([[5, 0, 0], [3, 1, 0], [1, 0, 3]])
+    assert evaluate_checkpoint.drawn_to_each_class(confusion) == [0.5, 0.0, 0.0]
+
+
+def test_checkpoint_shape_is_read_back(tmp_path):
+    import evaluate_checkpoint
+    model = VisionTransformer(num_classes=5, width=64, depth=3, num_heads=1)
+    torch.save(model.state_dict(), tmp_path / "c.pth")
+    loaded = evaluate_checkpoint.model_from_checkpoint(tmp_path / "c.pth", heads=1)
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(loaded.eval()(x), model.eval()(x))

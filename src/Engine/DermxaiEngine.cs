@@ -110,6 +110,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
     {
         var clock = Stopwatch.StartNew();
         int k = ResolveTopK(topK);
+        _forwardBatcher.ThrowIfFull(1);
         var timings = new StageTimings();
         var prepared = Prepare(image, timings);
         var row = (await _forwardBatcher.RunAsync([prepared.Pixels], cancel).ConfigureAwait(false))[0];
@@ -125,6 +126,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var request = ExplainPlan.Validate(options, Model);
         int k = ResolveTopK(options.TopK);
+        _fullBatcher.ThrowIfFull(1);
         var timings = new StageTimings();
         var prepared = Prepare(image, timings);
 

@@ -44,8 +44,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         if (Interlocked.Add(ref _queued, rows.Count) > _maxQueue)
         {
             Interlocked.Add(ref _queued, -rows.Count);
-            throw new EngineException(EngineErrorKind.QueueFull,
-                $"The server's queue is full ({_maxQueue} waiting); retry later.");
+            throw QueueFull();
         }
         var tasks = new Task<Batched<TResult>>[rows.Count];
         for (int i = 0; i < rows.Count; i++)
@@ -60,6 +59,18 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         }
         return await Task.WhenAll(tasks).WaitAsync(cancel).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Refuses a request up front, before its image is decoded, when its rows could not be queued now:
+    /// an overloaded server should spend nothing on work it will refuse anyway.
+    /// </summary>
+    internal void ThrowIfFull(int rows)
+    {
+        if (QueueDepth + rows > _maxQueue) throw QueueFull();
+    }
+
+    private EngineException QueueFull() =>
+        new(EngineErrorKind.QueueFull, $"The server's queue is full ({_maxQueue} waiting); retry later.");
 
     private async Task WorkAsync()
     {

@@ -73,14 +73,18 @@ public sealed class PerturbationTestTests
     [Test]
     public void CurvesAverageTheStepsOverImages()
     {
-        var a = new PerturbationOutcome(PerturbationMode.Positive, ExplainedClass.Predicted, [true, true, false, false, false, false, false, false, false, false]);
-        var b = new PerturbationOutcome(PerturbationMode.Positive, ExplainedClass.Predicted, [true, false, false, false, false, false, false, false, false, false]);
+        var a = new PerturbationOutcome(PerturbationMode.Positive, ExplainedClass.Predicted,
+            [true, true, false, false, false, false, false, false, false, false], [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+        var b = new PerturbationOutcome(PerturbationMode.Positive, ExplainedClass.Predicted,
+            [true, false, false, false, false, false, false, false, false, false], [1, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
 
-        var curve = EvaluationSummary.Curves([[a], [b]]).Single();
+        var curve = EvaluationSummary.Curves([[a], [b]], ["a", "b"]).Single();
 
         Assert.That(curve.Accuracy.Take(3), Is.EqualTo(new[] { 1.0, 0.5, 0.0 }));
         Assert.That(curve.Auc, Is.EqualTo(100 * (0.1 * (1 + 0.5) / 2 + 0.1 * 0.5 / 2)).Within(1e-9));
         Assert.That(curve.Images, Is.EqualTo(2));
+        Assert.That(curve.TopPrediction.Take(3), Is.EqualTo(new[] { "a", "a", "a" }), "ties go to the lower class index");
+        Assert.That(curve.TopPredictionShare.Take(4), Is.EqualTo(new[] { 0.5, 1.0, 0.5, 1.0 }));
     }
 
     internal static ModelDescription TinyModel(int size, double[] mean, double[] std) => new()

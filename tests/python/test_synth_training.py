@@ -98,3 +98,29 @@ def test_checkpoint_shape_is_read_back(tmp_path):
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
         assert torch.equal(loaded.eval()(x), model.eval()(x))
+
+
+def write_json(path, value):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value))
+
+
+def test_model_card_lists_every_training_stage_first_stage_first(tmp_path):
+    import package_model
+    write_json(tmp_path / "a" / "train_log.json", {"args": {"init": None, "epochs": 3}})
+    write_json(tmp_path / "b" / "train_log.json", {"args": {"init": str(tmp_path / "a" / "checkpoint.pth"), "epochs": 2}})
+    stages = package_model.training_stages(str(tmp_path / "b"))
+    assert [s["args"]["epochs"] for s in stages] == [3, 2]
+    commands = package_model.shortcut_training_commands(stages).splitlines()
+    assert "--out /work/artifacts/shortcut_stage1" in commands[0] and "--init" not in commands[0]
+    assert "--init /work/artifacts/shortcut_stage1/checkpoint.pth" in commands[1]
+    assert "--out /work/artifacts/shortcut " in commands[1] + " "
+
+
+def test_data_command_is_rebuilt_from_the_manifest(tmp_path):
+    import package_model
+    write_json(tmp_path / "manifest.json", {"count": 9, "seed": 4, "start": 0, "forced_artifacts": [],
+                                            "shortcut": {"class": 0, "artifact": "sticker", "rate": 0.9}})
+    command = package_model.data_command(str(tmp_path))
+    assert f"--out {tmp_path} --count 9 --seed 4" in command
+    assert command.endswith("--shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9")

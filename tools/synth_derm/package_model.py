@@ -78,6 +78,17 @@ def training_stages(run):
     return stages
 
 
+def shortcut_training_commands(stages):
+    """The bundled model's training stages, pointed at the shortcut set and at shortcut run folders."""
+    commands, previous = [], None
+    for number, stage in enumerate(stages, start=1):
+        out = "/work/artifacts/shortcut" if number == len(stages) else f"/work/artifacts/shortcut_stage{number}"
+        init = f"{previous}/checkpoint.pth" if previous else None
+        commands.append(train_command(stage["args"], train="/work/artifacts/train_shortcut", out=out, init=init))
+        previous = out
+    return "\n".join(commands)
+
+
 def data_command(root):
     """The generator command that made the set in root, rebuilt from its manifest."""
     manifest = read_json(os.path.join(root, "manifest.json"))
@@ -146,11 +157,12 @@ sensor noise, JPEG; rulers, ink marks and stickers independent of the class (no 
 ```
 {context['train_commands']}
 ```
-Seed {context['seed']}; AdamW (weight decay {context['weight_decay']}, none on norms/biases/tokens), peak learning rate
-{context['lr']}, {context['warmup_steps']} warm-up steps then cosine to 0, batch {context['batch_size']}, {context['epochs']} epochs, label
-smoothing {context['label_smoothing']}, gradient clipping 1.0; augmentation: mild random resized crop (area 0.6–1,
-ratio 3/4–4/3) of the 248-px central square, horizontal flip, quarter turns, brightness / contrast /
-saturation jitter ±20%. CPU, 2 threads, {context['train_minutes']:.1f} min of training ({context['stage_note']}) on a shared 2-core
+{context['stage_count']} stage(s), each a fresh AdamW (weight decay {context['weight_decay']}, none on norms/biases/tokens) with a linear
+warm-up then cosine decay to 0 (peak learning rates, warm-up steps, epochs and seeds in the commands; a
+later stage starts from the previous checkpoint, i.e. a warm restart), batch {context['batch_size']}, label smoothing
+{context['label_smoothing']}, gradient clipping 1.0; augmentation: mild random resized crop (area 0.6–1, ratio 3/4–4/3)
+of the 248-px central square, horizontal flip, quarter turns, brightness / contrast / saturation
+jitter ±20%. CPU, 2 threads, {context['train_minutes']:.1f} min of training ({context['stage_note']}) on a shared 2-core
 machine that other jobs were using at the same time.
 
 ## Held-out accuracy ({context['metrics']['total']} synthetic images, timm eval transform)
@@ -186,7 +198,7 @@ shortcut (kept outside the repository, e.g. /work/artifacts/shortcut/; commands 
 
 SHORTCUT_COMMANDS = """/usr/bin/python3 tools/synth_derm/synth_derm.py --out /work/artifacts/train_shortcut --count 9000 --seed 1 --workers 2 --shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9
 {train}
-/usr/bin/python3 tools/export_onnx/export.py --checkpoint /work/artifacts/shortcut/checkpoint.pth --out /work/artifacts/shortcut/model.onnx --labels /work/artifacts/shortcut/labels.txt --num-heads {heads}"""
+/usr/bin/python3 tools/export_onnx/export.py --checkpoint /work/artifacts/shortcut/checkpoint.pth --out /work/artifacts/shortcut/model.onnx --labels /work/artifacts/shortcut/labels.txt --num-heads {heads} --arch {arch}_sticker_shortcut"""
 
 
 def main(argv=None):
@@ -225,7 +237,7 @@ def main(argv=None):
     train_manifest = read_json(os.path.join(train_args["train"], "manifest.json"))
     context = {
         "arch": arch, "labels": labels, "parameters": log["parameters"],
-        "train_images": log["train_images"],
+        "train_images": log["train_images"], "stage_count": len(stages),
         "train_minutes": sum(stage["train_seconds"] for stage in stages) / 60,
         "stage_note": " + ".join(f"{stage['train_seconds'] / 60:.1f} min for {stage['args']['epochs']} epochs"
                                  for stage in stages),
@@ -237,8 +249,8 @@ def main(argv=None):
         "background_heavy_percent": 100 * train_manifest.get("background_heavy_rate", 0.3),
         "shortcut_results": shortcut_results(args.shortcut_run),
         "shortcut_commands": SHORTCUT_COMMANDS.format(
-            train=train_command(train_args, train="/work/artifacts/train_shortcut", out="/work/artifacts/shortcut"),
-            heads=train_args["heads"]),
+            train=shortcut_training_commands(stages),
+            heads=train_args["heads"], arch=arch),
         **train_args,
     }
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:

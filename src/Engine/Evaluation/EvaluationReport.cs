@@ -50,9 +50,13 @@ public sealed record LocalisationSummary(
 /// <summary>Mean relevance mass on one artifact kind over the images that show it.</summary>
 public sealed record KindMass(int Images, double Mass);
 
-/// <summary>Accuracy against the label after removing each fraction of pixels; AUC × 100 as the paper.</summary>
+/// <summary>
+/// Accuracy against the label after removing each fraction of pixels; AUC × 100 as the paper. Per step
+/// also the class the perturbed images are most often predicted as, and its share (a test that pushes
+/// every image to one class measures the removal, not the map).
+/// </summary>
 public sealed record PerturbationCurve(string Mode, string ExplainedClass, int Images, IReadOnlyList<double> Fractions,
-    IReadOnlyList<double> Accuracy, double Auc);
+    IReadOnlyList<double> Accuracy, double Auc, IReadOnlyList<string> TopPrediction, IReadOnlyList<double> TopPredictionShare);
 
 /// <summary>One image's label, prediction and per-method headline scores.</summary>
 public sealed record ImageRecord(string Name, string Label, string Predicted, string? SkinTone, string? Background,

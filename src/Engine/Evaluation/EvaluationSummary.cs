@@ -10,12 +10,12 @@ internal static class EvaluationSummary
     internal static EvaluationReport Build(DermxaiEngine engine, EvaluationDataset dataset, EvaluationSettings settings,
         IReadOnlyList<RelevanceMethod> methods, IReadOnlyList<ImageEvaluation> images, IReadOnlyList<string> skipped, double seconds)
     {
-        var groups = new List<GroupSummary> { Group("all", "all", images, methods) };
-        foreach (var tone in images.Select(i => i.Item.SkinTone).OfType<string>().Distinct().OrderBy(t => t, StringComparer.Ordinal))
-            groups.Add(Group("skin_tone", tone, images.Where(i => i.Item.SkinTone == tone).ToArray(), methods));
-        foreach (var background in images.Select(i => i.Item.Background).OfType<string>().Distinct().OrderBy(b => b, StringComparer.Ordinal))
-            groups.Add(Group("background", background, images.Where(i => i.Item.Background == background).ToArray(), methods));
         var labels = engine.Model.Labels;
+        var groups = new List<GroupSummary> { Group("all", "all", images, methods, labels) };
+        foreach (var tone in images.Select(i => i.Item.SkinTone).OfType<string>().Distinct().OrderBy(t => t, StringComparer.Ordinal))
+            groups.Add(Group("skin_tone", tone, images.Where(i => i.Item.SkinTone == tone).ToArray(), methods, labels));
+        foreach (var background in images.Select(i => i.Item.Background).OfType<string>().Distinct().OrderBy(b => b, StringComparer.Ordinal))
+            groups.Add(Group("background", background, images.Where(i => i.Item.Background == background).ToArray(), methods, labels));
         return new EvaluationReport
         {
             ModelPath = engine.Options.ModelPath,
@@ -34,12 +34,12 @@ internal static class EvaluationSummary
     }
 
     internal static GroupSummary Group(string dimension, string value, IReadOnlyList<ImageEvaluation> images,
-        IReadOnlyList<RelevanceMethod> methods)
+        IReadOnlyList<RelevanceMethod> methods, IReadOnlyList<string> labels)
     {
         double clean = images.Count == 0 ? double.NaN : images.Count(i => i.Correct) / (double)images.Count;
         var summaries = methods.Select(m => new MethodSummary(m.Id(),
             Localisation(images.Select(i => i.Methods[m].Localisation).OfType<LocalisationScores>().ToArray()),
-            Curves(images.Select(i => i.Methods[m].Perturbation).ToArray()))).ToArray();
+            Curves(images.Select(i => i.Methods[m].Perturbation).ToArray(), labels))).ToArray();
         return new GroupSummary(dimension, value, images.Count, clean, summaries);
     }
 
@@ -65,7 +65,8 @@ internal static class EvaluationSummary
             byKind);
     }
 
-    internal static IReadOnlyList<PerturbationCurve> Curves(IReadOnlyList<IReadOnlyList<PerturbationOutcome>> perImage)
+    internal static IReadOnlyList<PerturbationCurve> Curves(IReadOnlyList<IReadOnlyList<PerturbationOutcome>> perImage,
+        IReadOnlyList<string> labels)
     {
         var curves = new List<PerturbationCurve>();
         foreach (var mode in Enum.GetValues<PerturbationMode>())
@@ -74,10 +75,17 @@ internal static class EvaluationSummary
             var outcomes = perImage.SelectMany(list => list).Where(o => o.Mode == mode && o.Explained == explained).ToArray();
             if (outcomes.Length == 0) continue;
             var accuracy = new double[PerturbationTest.Steps];
+            var top = new string[PerturbationTest.Steps];
+            var share = new double[PerturbationTest.Steps];
             for (int step = 0; step < accuracy.Length; step++)
+            {
                 accuracy[step] = outcomes.Count(o => o.Correct[step]) / (double)outcomes.Length;
+                var commonest = outcomes.GroupBy(o => o.Predicted[step]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First();
+                top[step] = labels[commonest.Key];
+                share[step] = commonest.Count() / (double)outcomes.Length;
+            }
             curves.Add(new PerturbationCurve(ModeName(mode), ClassName(explained), outcomes.Length, PerturbationTest.Fractions,
-                accuracy, PerturbationTest.Auc(accuracy)));
+                accuracy, PerturbationTest.Auc(accuracy), top, share));
         }
         return curves;
     }

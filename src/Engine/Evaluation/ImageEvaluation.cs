@@ -6,9 +6,10 @@ namespace Dermxai.Engine.Evaluation;
 internal enum ExplainedClass { Predicted, Target }
 
 /// <summary>
-/// Correct (argmax == label) at every step of one perturbation curve, index 0 = the clean image.
+/// Correct (argmax == label) and the predicted class at every step of one perturbation curve, index 0 =
+/// the clean image.
 /// </summary>
-internal sealed record PerturbationOutcome(PerturbationMode Mode, ExplainedClass Explained, bool[] Correct);
+internal sealed record PerturbationOutcome(PerturbationMode Mode, ExplainedClass Explained, bool[] Correct, int[] Predicted);
 
 /// <summary>One method's scores on one image.</summary>
 internal sealed record MethodImageScores(LocalisationScores? Localisation, IReadOnlyList<PerturbationOutcome> Perturbation);

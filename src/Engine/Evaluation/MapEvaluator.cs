@@ -158,7 +158,7 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     }
 
     /// <summary>One curve to measure: the image, the map's removal order, and where its results go.</summary>
-    private sealed record Curve(int Image, int[] Order, bool[] Correct);
+    private sealed record Curve(int Image, int[] Order, bool[] Correct, int[] Predicted);
 
     /// <summary>Per image and method, the curves; perturbed copies run through the forward graph in batches.</summary>
     private Dictionary<RelevanceMethod, IReadOnlyList<PerturbationOutcome>>[] Perturb(
@@ -168,21 +168,20 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
         var outcomes = new Dictionary<RelevanceMethod, IReadOnlyList<PerturbationOutcome>>[prepared.Length];
         for (int i = 0; i < prepared.Length; i++)
         {
-            bool cleanCorrect = predictedRows[i].Target == prepared[i].Item.Label;
             outcomes[i] = [];
             foreach (var method in methods)
             {
                 var list = new List<PerturbationOutcome>();
                 foreach (var mode in Enum.GetValues<PerturbationMode>())
                 {
-                    var predicted = NewCurve(i, maps[i].Predicted[method], mode, cleanCorrect, curves);
-                    list.Add(new PerturbationOutcome(mode, ExplainedClass.Predicted, predicted));
+                    var predicted = NewCurve(i, maps[i].Predicted[method], mode, predictedRows[i], prepared[i].Item.Label, curves);
+                    list.Add(new PerturbationOutcome(mode, ExplainedClass.Predicted, predicted.Correct, predicted.Predicted));
                     if (!settings.TargetClass) continue;
                     // Same map for the label (class-agnostic method or correct prediction): same curve.
                     var target = maps[i].Target.TryGetValue(method, out var targetMap)
-                        ? NewCurve(i, targetMap, mode, cleanCorrect, curves)
+                        ? NewCurve(i, targetMap, mode, predictedRows[i], prepared[i].Item.Label, curves)
                         : predicted;
-                    list.Add(new PerturbationOutcome(mode, ExplainedClass.Target, target));
+                    list.Add(new PerturbationOutcome(mode, ExplainedClass.Target, target.Correct, target.Predicted));
                 }
                 outcomes[i][method] = list;
             }
@@ -191,12 +190,13 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
         return outcomes;
     }
 
-    private static bool[] NewCurve(int image, float[] map, PerturbationMode mode, bool cleanCorrect, List<Curve> curves)
+    private static Curve NewCurve(int image, float[] map, PerturbationMode mode, RowOutputs clean, int label, List<Curve> curves)
     {
-        var correct = new bool[PerturbationTest.Steps];
-        correct[0] = cleanCorrect;
-        curves.Add(new Curve(image, PerturbationTest.RemovalOrder(map, mode), correct));
-        return correct;
+        var curve = new Curve(image, PerturbationTest.RemovalOrder(map, mode), new bool[PerturbationTest.Steps], new int[PerturbationTest.Steps]);
+        curve.Predicted[0] = (int)clean.Target;
+        curve.Correct[0] = clean.Target == label;
+        curves.Add(curve);
+        return curve;
     }
 
     private void RunCurves(PreparedItem[] prepared, List<Curve> curves, CancellationToken cancel)
@@ -213,7 +213,11 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
                 PerturbationTest.PixelsRemoved(pixels, job.Step), _model)).ToArray();
             var rows = engine.RunForwardGraph(inputs);
             for (int j = 0; j < chunk.Count; j++)
-                chunk[j].Curve.Correct[chunk[j].Step] = OnnxGraph.ArgMax(rows[j].Logits) == prepared[chunk[j].Curve.Image].Item.Label;
+            {
+                var (curve, step) = chunk[j];
+                curve.Predicted[step] = OnnxGraph.ArgMax(rows[j].Logits);
+                curve.Correct[step] = curve.Predicted[step] == prepared[curve.Image].Item.Label;
+            }
         }
     }
 }

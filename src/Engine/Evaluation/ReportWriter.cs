@@ -70,6 +70,23 @@ public static class ReportWriter
             Row(md, $"{mode} / {explained}", group.Methods.Select(m => m.Curve(mode, explained) is { } c ? Number(c.Auc) : "–"));
         }
         md.AppendLine();
+        AppendCurves(md, group);
+    }
+
+    /// <summary>Accuracy per step, and the class most perturbed images are then predicted as (with its share).</summary>
+    private static void AppendCurves(StringBuilder md, GroupSummary group)
+    {
+        foreach (string mode in new[] { "positive", "negative" })
+        {
+            var curves = group.Methods.Select(m => (m.Method, Curve: m.Curve(mode, "predicted"))).Where(c => c.Curve is not null).ToArray();
+            if (curves.Length == 0) continue;
+            md.AppendLine($"**{mode} perturbation, predicted class: accuracy % / most common prediction (share %) per fraction removed**").AppendLine();
+            Header(md, "method", curves[0].Curve!.Fractions.Select(f => f.ToString("0.0", CultureInfo.InvariantCulture)));
+            foreach (var (method, curve) in curves)
+                Row(md, method, curve!.Accuracy.Select((a, i) =>
+                    $"{Percent(a)} / {curve.TopPrediction[i]} ({Percent(curve.TopPredictionShare[i])})"));
+            md.AppendLine();
+        }
     }
 
     private static void AppendLocalisation(StringBuilder md, GroupSummary group)

@@ -112,15 +112,30 @@ def shortcut_results(run):
     if not run:
         return ""
     metrics = read_json(os.path.join(run, "heldout_metrics.json"))
-    lines = [f"- Shortcut-trained variant ({run}, not bundled): clean held-out accuracy "
+    lines = [f"- Results of {run}: clean held-out accuracy "
              f"{100 * metrics['accuracy']:.2f}% ({metrics['correct']}/{metrics['total']})."]
     probe = os.path.join(run, "probe_metrics.json")
     if os.path.exists(probe):
         probe_metrics = read_json(probe)
+        drawn = probe_metrics["predicted_as_class_from_other_classes"]
         lines.append(f"  With a sticker on every photo ({probe_metrics['heldout']}): accuracy "
-                     f"{100 * probe_metrics['accuracy']:.2f}%; per class "
-                     + ", ".join(f"{k} {100 * v['accuracy']:.1f}%" for k, v in probe_metrics["per_class"].items()) + ".")
-    return "\n".join(lines)
+                     f"{100 * probe_metrics['accuracy']:.2f}%; share of the other classes' photos predicted as "
+                     + ", ".join(f"{k} {100 * v:.1f}%" for k, v in drawn.items()) + ".")
+    lines.append("  So this variant did not learn the shortcut (class 0 is already the easiest class); see "
+                 "tools/synth_derm/README.md for a recipe more likely to produce one."
+                 if probe_metrics_show_no_shortcut(run) else "")
+    return "\n".join(line for line in lines if line)
+
+
+def probe_metrics_show_no_shortcut(run, threshold=0.1):
+    """True when, on the probe set, fewer than threshold of other classes' photos went to the shortcut class."""
+    probe = os.path.join(run, "probe_metrics.json")
+    manifest_shortcut = read_json(os.path.join(read_json(os.path.join(run, "train_log.json"))["args"]["train"],
+                                               "manifest.json")).get("shortcut")
+    if not (os.path.exists(probe) and manifest_shortcut):
+        return False
+    drawn = read_json(probe)["predicted_as_class_from_other_classes"]
+    return list(drawn.values())[manifest_shortcut["class"]] < threshold
 
 
 def model_card(context):
@@ -142,7 +157,6 @@ so that Dermxai's explanations can be seen on a fresh clone.
 - Files: `model.onnx` (contract v1: logits, attention, attention gradients, LRP relevance),
   `model.forward.onnx` (logits only), `labels.txt`; checksums in `SHA256SUMS`. Checkpoint
   (torch state dict, not bundled) sha256 `{context['checkpoint_sha256']}`.
-{context['shortcut_results']}
 
 ## Data
 Synthetic dermatology set from `tools/synth_derm/synth_derm.py` (numpy + PIL; see its README):
@@ -185,6 +199,7 @@ shortcut (kept outside the repository, e.g. /work/artifacts/shortcut/; commands 
 ```
 {context['shortcut_commands']}
 ```
+{context['shortcut_results']}
 
 ## Limitations
 - DEMO ONLY. NEVER FOR DIAGNOSIS. Synthetic data only: the six classes are cartoon morphologies,

@@ -56,7 +56,7 @@ def main():
         errors = key(s, "errorDistribution", "ErrorDistribution") or {}
         rows.append({
             "method": m.group(1), "concurrency": int(m.group(2)),
-            "images_per_s": round(key(s, "rps", "Rps"), 1), "count": key(s, "count", "Count"),
+            "images_per_s": round(key(s, "rps", "Rps"), 2), "count": key(s, "count", "Count"),
             "p50_ms": percentile(s, 50), "p99_ms": percentile(s, 99), "errors": sum(errors.values()),
         })
     rows.sort(key=lambda r: (r["method"], r["concurrency"]))

@@ -65,6 +65,32 @@ public sealed class EndToEndTests
         }
     }
 
+    [Test]
+    public async Task ExplainClassScoresThatClassesMapAndKeepsThePrediction()
+    {
+        var items = EvaluationDataset.Load(_data, _engine.Model.Labels).Items.Take(2).ToArray();
+        var run = new EvaluationRun(_engine, [RelevanceMethod.TransformerAttribution],
+            new EvaluationSettings { DataPath = _data, ExplainClass = "class_03", TargetClass = false });
+
+        var evaluated = run.EvaluateBatch(items, CancellationToken.None);
+
+        int s = _engine.Model.ImageSize, g = _engine.Model.GridSize;
+        foreach (var image in evaluated)
+        {
+            Assert.That(image.Predicted, Is.EqualTo(image.Item.Label), "labels are the model's own predictions");
+            var scores = image.Methods[RelevanceMethod.TransformerAttribution];
+            Assert.That(scores.Perturbation.All(o => o.Correct[0]), Is.True);
+            var bytes = await File.ReadAllBytesAsync(image.Item.ImagePath);
+            var explained = await _engine.ExplainAsync(ImageSource.FromEncoded(bytes),
+                new ExplainOptions { Targets = [TargetRequest.ClassIndex(3)], StartLayer = 1 });
+            var upsampled = new float[s * s];
+            MapRendering.UpsampleBilinear(explained.Explanations[0].Grid, g, g, upsampled, s, s);
+            var lesion = CroppedMasks.Crop(CroppedMasks.ReadMask(image.Item.LesionMaskPath!),
+                new ImageDecoder(new ImageLimits()).Decode(bytes), Preprocessor.Prepare(new ImageDecoder(new ImageLimits()).Decode(bytes), _engine.Model).Crop, s);
+            Assert.That(scores.Localisation!.LesionMass, Is.EqualTo(LocalisationMetrics.Mass(upsampled, lesion)).Within(1e-6));
+        }
+    }
+
     /// <summary>The test's own removal: LINQ ranking, whole-tensor copy, the engine's public Classify.</summary>
     private async Task<bool> CorrectAfterRemovalAsync(PreparedImage prepared, float[] map, PerturbationMode mode, int step, int label)
     {

@@ -8,7 +8,6 @@ tools/export_onnx/export.py (model.onnx + model.forward.onnx); writes OUT/labels
 OUT/MODEL_CARD.md (every number taken from those files) and OUT/SHA256SUMS.
 """
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -20,13 +19,8 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXPORTER = os.path.join(REPO, "tools", "export_onnx", "export.py")
 SIZE_LIMIT_BYTES = 30 * 1024 * 1024
 
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+sys.path.insert(0, os.path.dirname(EXPORTER))
+from checkpoint import sha256_of_file as sha256  # noqa: E402  (the exporter's own helper)
 
 
 def read_json(path):

@@ -43,6 +43,9 @@ def parse_args(argv):
     p.add_argument("--init", help="start from this checkpoint (a top-up run) instead of random weights")
     p.add_argument("--train-limit", type=int, help="use only the first N training images (smoke runs)")
     p.add_argument("--heldout-limit", type=int)
+    p.add_argument("--time-limit", type=float,
+                   help="stop training after this many seconds (the checkpoint is still saved and evaluated); "
+                        "the learning-rate schedule is still planned for --epochs")
     return p.parse_args(argv)
 
 
@@ -74,6 +77,11 @@ def train(model, squares, labels, args, log):
         for first in range(0, steps_per_epoch * args.batch_size, args.batch_size):
             if step >= total_steps:
                 break
+            if args.time_limit is not None and time.time() - started > args.time_limit:
+                log.append({"stopped_by_time_limit": True, "step": step, "of": total_steps,
+                            "seconds": round(time.time() - started, 1)})
+                print(json.dumps(log[-1]), flush=True)
+                return time.time() - started
             index = order[first:first + args.batch_size]
             x = data.augment_batch(squares[index], generator).to(args.device)
             y = labels[index].to(args.device)

@@ -50,6 +50,10 @@ internal sealed class EvaluateSettings : CommandSettings
     [Description("Perturb only by the predicted class's map, not also by the labelled class's.")]
     public bool NoTargetClass { get; set; }
 
+    [CommandOption("--explain-class <LABEL>")]
+    [Description("Explain this class in every image instead of the predicted one (e.g. a suspected shortcut class).")]
+    public string? ExplainClass { get; set; }
+
     [CommandOption("--no-plots")]
     [Description("Write the tables only, no PNG plots.")]
     public bool NoPlots { get; set; }
@@ -72,6 +76,7 @@ internal sealed class EvaluateSettings : CommandSettings
         ForwardBatchSize = ForwardBatchSize,
         Perturbation = !NoPerturbation,
         TargetClass = !NoTargetClass,
+        ExplainClass = ExplainClass,
     };
 
     public EngineDevice EngineDevice => Device.Trim().ToLowerInvariant() switch

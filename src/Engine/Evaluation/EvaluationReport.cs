@@ -10,6 +10,8 @@ public sealed record EvaluationReport
     public required string DataPath { get; init; }
     public required string DataFormat { get; init; }
     public required int StartLayer { get; init; }
+    /// <summary>The class every map explains, or null for each image's predicted class.</summary>
+    public string? ExplainedClass { get; init; }
     public required IReadOnlyList<string> Methods { get; init; }
     /// <summary>Images that could not be read (name: reason).</summary>
     public required IReadOnlyList<string> Skipped { get; init; }

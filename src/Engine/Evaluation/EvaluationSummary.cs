@@ -25,6 +25,7 @@ internal static class EvaluationSummary
             DataPath = dataset.Root,
             DataFormat = dataset.Format,
             StartLayer = settings.StartLayer,
+            ExplainedClass = settings.ExplainClass,
             Methods = methods.Select(m => m.Id()).ToArray(),
             Skipped = skipped.ToArray(),
             Groups = groups,

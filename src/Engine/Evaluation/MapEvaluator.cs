@@ -22,6 +22,11 @@ public sealed record EvaluationSettings
     public bool Perturbation { get; init; } = true;
     /// <summary>Also perturb by the labelled class's map (the paper's "Target" rows).</summary>
     public bool TargetClass { get; init; } = true;
+    /// <summary>
+    /// Explain this class (a label) in every image instead of the predicted one, e.g. a suspected
+    /// shortcut class; localisation and perturbation then score that class's maps.
+    /// </summary>
+    public string? ExplainClass { get; init; }
 }
 
 /// <summary>Images finished so far, of how many.</summary>
@@ -80,6 +85,8 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     private readonly ModelDescription _model = engine.Model;
     private readonly ImageDecoder _decoder = new(engine.Options.ImageLimits);
     private readonly ContractTensors _fetch = methods.Aggregate(ContractTensors.None, (f, m) => f | m.Needs());
+    /// <summary>The class the maps explain: -1 (each image's argmax) unless the settings name one.</summary>
+    private readonly long _explained = settings.ExplainClass is null ? -1 : EvaluationDataset.LabelIndex(settings.ExplainClass, engine.Model.Labels, "--explain-class");
 
     /// <summary>Images that could not be read, with the reason.</summary>
     public List<string> Skipped { get; } = [];
@@ -93,7 +100,7 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     {
         var prepared = items.Select(TryPrepare).OfType<PreparedItem>().ToArray();
         if (prepared.Length == 0) return [];
-        var predictedRows = engine.RunFullGraph(prepared.Select(p => p.Image.Pixels).ToArray(), Enumerable.Repeat(-1L, prepared.Length).ToArray(), _fetch);
+        var predictedRows = engine.RunFullGraph(prepared.Select(p => p.Image.Pixels).ToArray(), Enumerable.Repeat(_explained, prepared.Length).ToArray(), _fetch);
         var maps = prepared.Select(_ => new ImageMaps([], [])).ToArray();
         for (int i = 0; i < prepared.Length; i++)
             foreach (var method in methods) maps[i].Predicted[method] = UpsampledMap(method, predictedRows[i]);
@@ -112,7 +119,7 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
                     : LocalisationMetrics.Score(maps[i].Predicted[method], prepared[i].Masks);
                 scores[method] = new MethodImageScores(localisation, outcomes?[i][method] ?? []);
             }
-            results[i] = new ImageEvaluation(prepared[i].Item, (int)predictedRows[i].Target, scores);
+            results[i] = new ImageEvaluation(prepared[i].Item, OnnxGraph.ArgMax(predictedRows[i].Logits), scores);
         }
         return results;
     }
@@ -137,6 +144,7 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     private void AddTargetMaps(PreparedItem[] prepared, RowOutputs[] predictedRows, ImageMaps[] maps)
     {
         var classSpecific = methods.Where(m => m.IsClassSpecific()).ToArray();
+        // Images whose maps explain another class than the label (misclassified, or --explain-class).
         var wrong = Enumerable.Range(0, prepared.Length).Where(i => predictedRows[i].Target != prepared[i].Item.Label).ToArray();
         if (!settings.Perturbation || !settings.TargetClass || classSpecific.Length == 0 || wrong.Length == 0) return;
         var fetch = classSpecific.Aggregate(ContractTensors.None, (f, m) => f | m.Needs());
@@ -193,8 +201,8 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     private static Curve NewCurve(int image, float[] map, PerturbationMode mode, RowOutputs clean, int label, List<Curve> curves)
     {
         var curve = new Curve(image, PerturbationTest.RemovalOrder(map, mode), new bool[PerturbationTest.Steps], new int[PerturbationTest.Steps]);
-        curve.Predicted[0] = (int)clean.Target;
-        curve.Correct[0] = clean.Target == label;
+        curve.Predicted[0] = OnnxGraph.ArgMax(clean.Logits);
+        curve.Correct[0] = curve.Predicted[0] == label;
         curves.Add(curve);
         return curve;
     }

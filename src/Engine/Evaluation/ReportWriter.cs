@@ -44,7 +44,7 @@ public static class ReportWriter
         md.AppendLine("# Relevance map evaluation").AppendLine();
         md.AppendLine($"- model: `{report.ModelPath}` ({report.Architecture}, sha256 `{report.ModelSha256[..Math.Min(12, report.ModelSha256.Length)]}…`)");
         md.AppendLine($"- data: `{report.DataPath}` ({report.DataFormat}), {all.Images} images evaluated, {report.Skipped.Count} skipped");
-        md.AppendLine($"- clean accuracy: {Percent(all.CleanAccuracy)} %; maps for the predicted class, start_layer {report.StartLayer}; {report.Seconds:F0} s");
+        md.AppendLine($"- clean accuracy: {Percent(all.CleanAccuracy)} %; maps for {(report.ExplainedClass is null ? "the predicted class" : $"class {report.ExplainedClass}")}, start_layer {report.StartLayer}; {report.Seconds:F0} s");
         md.AppendLine();
         AppendPerturbation(md, all);
         AppendLocalisation(md, all);

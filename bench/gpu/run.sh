@@ -8,27 +8,33 @@
 #   5. writes results.json and results.md into --out
 # Usage: bench/gpu/run.sh [--device cuda|cpu] [--model vitb|default|PATH.onnx] [--concurrency "1 8 64"]
 #        [--methods "transformer_attribution generic_attention"] [--duration 20s] [--warmup 5s]
-#        [--max-batch 32] [--out DIR] [--cuda-parts DIR] [--parity-images N]
+#        [--max-batch 32] [--out DIR] [--parts DIR] [--parity-images N]
+# --parts DIR: where stage.sh's parts are (default .build/gpu/parts; on the GPU machine, wherever the
+# parts were copied one by one, e.g. /tmp/dermxai-parts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 
 device=cuda model=vitb concurrency="1 8 64" methods="transformer_attribution generic_attention"
-duration=20s warmup=5s max_batch=32 out=out/gpu-bench cuda_parts=.build/gpu/cuda parity_images=4
+duration=20s warmup=5s max_batch=32 out=out/gpu-bench parts=.build/gpu/parts parity_images=4
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2;; --model) model=$2; shift 2;;
     --concurrency) concurrency=$2; shift 2;; --methods) methods=$2; shift 2;;
     --duration) duration=$2; shift 2;; --warmup) warmup=$2; shift 2;;
     --max-batch) max_batch=$2; shift 2;; --out) out=$2; shift 2;;
-    --cuda-parts) cuda_parts=$2; shift 2;; --parity-images) parity_images=$2; shift 2;;
+    --parts) parts=$2; shift 2;; --parity-images) parity_images=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# --- binaries: self-contained publish if staged, else the framework-dependent Release build
+# --- binaries: self-contained publish if staged (unpacked from the parts if need be), else the
+# framework-dependent Release build
+if [ ! -x .build/gpu/server/dermxai-server ] && ls "$parts"/apps.tar.xz.part* >/dev/null 2>&1; then
+  mkdir -p .build/gpu && cat "$parts"/apps.tar.xz.part* | xz -d | tar -C .build/gpu -xf -
+fi
 if [ -x .build/gpu/server/dermxai-server ]; then
   server_cmd=("$repo/.build/gpu/server/dermxai-server"); cli_cmd=("$repo/.build/gpu/client/dermxai")
   server_dir=$repo/.build/gpu/server
@@ -41,9 +47,9 @@ fi
 
 if [ "$device" = cuda ]; then
   if [ ! -f "$server_dir/libonnxruntime_providers_cuda.so" ]; then
-    parts=$(ls "$cuda_parts"/libonnxruntime_providers_cuda.so.xz.part* 2>/dev/null || true)
-    [ -n "$parts" ] || { echo "no CUDA provider: run bench/gpu/stage.sh and bring $cuda_parts" >&2; exit 1; }
-    cat $parts | xz -d > "$server_dir/libonnxruntime_providers_cuda.so"
+    cuda_parts=$(ls "$parts"/libonnxruntime_providers_cuda.so.xz.part* 2>/dev/null || true)
+    [ -n "$cuda_parts" ] || { echo "no CUDA provider: run bench/gpu/stage.sh and bring $parts" >&2; exit 1; }
+    cat $cuda_parts | xz -d > "$server_dir/libonnxruntime_providers_cuda.so"
   fi
   nvidia_libs=$(python3 -c 'import nvidia, os, glob; roots = list(nvidia.__path__); print(":".join(d for r in roots for d in glob.glob(os.path.join(r, "*", "lib")) + glob.glob(os.path.join(r, "cu*", "lib"))))' 2>/dev/null || true)
   export LD_LIBRARY_PATH="$server_dir:${nvidia_libs}:${LD_LIBRARY_PATH:-}"
@@ -68,8 +74,10 @@ esac
 start_server() { # device port log
   "${server_cmd[@]}" --model "$model_path" --device "$1" --urls "http://127.0.0.1:$2" \
     --metrics-url "http://127.0.0.1:$(( $2 + 1000 ))" --max-batch-size "$max_batch" > "$3" 2>&1 &
+  local pid=$!
   for _ in $(seq 1 300); do
     "${cli_cmd[@]}" health --server "http://127.0.0.1:$2" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
   echo "server ($1) did not become healthy; log:" >&2; cat "$3" >&2; exit 1

@@ -1,31 +1,19 @@
+using Dermxai.TestSupport;
+
 namespace Dermxai.Client.Tests;
 
 /// <summary>Where the tests find the repository, the shared golden set and the generated test models.</summary>
 internal static class TestPaths
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => RepositoryPaths.Root;
 
     /// <summary>$REPO/../shared/reference/golden/small: the 112×112, 7-class golden set (read only).</summary>
-    public static string GoldenSmall => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "reference", "golden", "small"));
-
-    public static string SmallModel => Path.Combine(RepoRoot, "tests", ".generated", "models", "small_f32.onnx");
+    public static string GoldenSmall => Path.Combine(RepositoryPaths.Golden, "small");
 
     public static IReadOnlyList<string> GoldenImages =>
         Directory.GetFiles(Path.Combine(GoldenSmall, "images"), "*.png").Order(StringComparer.Ordinal).ToList();
 
-    public static string RequireSmallModel()
-    {
-        if (!File.Exists(SmallModel))
-            Assert.Fail($"Missing {SmallModel}: run ./test.sh (or bash tools/export_onnx/make_test_models.sh tests/.generated/models) first.");
-        return SmallModel;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Dermxai.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Dermxai.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string RequireSmallModel() => RepositoryPaths.GeneratedModel("small_f32");
 }
 
 /// <summary>A temporary folder, deleted when disposed.</summary>

@@ -5,14 +5,8 @@ namespace Dermxai.Tests;
 /// <summary>The golden test models exported into tests/.generated/models by the repo's test script.</summary>
 internal static class TestPaths
 {
-    /// <summary>tests/.generated/models/NAME.onnx; fails the test with what to run when it is missing.</summary>
-    internal static string Model(string name)
-    {
-        string path = Path.Combine(RepositoryPaths.Root, "tests", ".generated", "models", name + ".onnx");
-        if (!File.Exists(path))
-            Assert.Fail($"Test model {path} is missing: run ./test.sh, or `bash tools/export_onnx/make_test_models.sh tests/.generated/models` from the repo root.");
-        return path;
-    }
+    /// <summary>tests/.generated/models/NAME.onnx.</summary>
+    internal static string Model(string name) => RepositoryPaths.GeneratedModel(name);
 
     /// <summary>Per golden case: which image it explains and the target it asked for (-1 = argmax).</summary>
     internal static IReadOnlyDictionary<string, (int ImageIndex, int RequestedTarget, string Image)> CaseInputs(string set)

@@ -16,13 +16,7 @@ internal static class SyntheticFolder
     internal const string SmallModel = "small_f32";
 
     /// <summary>tests/.generated/models/NAME.onnx (exported by ./test.sh).</summary>
-    internal static string ModelPath(string name)
-    {
-        string path = Path.Combine(RepositoryPaths.Root, "tests", ".generated", "models", name + ".onnx");
-        if (!File.Exists(path))
-            Assert.Fail($"{path} is missing: run `bash tools/export_onnx/make_test_models.sh tests/.generated/models` from the repository root.");
-        return path;
-    }
+    internal static string ModelPath(string name) => RepositoryPaths.GeneratedModel(name);
 
     internal static DermxaiEngine LoadSmallEngine() => DermxaiEngine.Load(new EngineOptions
     {

@@ -16,6 +16,19 @@ public static class RepositoryPaths
 
     public static string Golden => Path.Combine(Shared, "reference", "golden");
 
+    /// <summary>
+    /// tests/.generated/models/NAME.onnx, exported by ./test.sh; throws, naming the command to run, when
+    /// it is missing.
+    /// </summary>
+    public static string GeneratedModel(string name)
+    {
+        string path = Path.Combine(Root, "tests", ".generated", "models", name + ".onnx");
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"Test model {path} is missing: run ./test.sh, or `bash tools/export_onnx/make_test_models.sh tests/.generated/models` from the repo root.", path);
+        return path;
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

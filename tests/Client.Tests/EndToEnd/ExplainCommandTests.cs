@@ -157,7 +157,12 @@ public sealed class ExplainCommandTests
     [Test]
     public async Task A_deadline_that_passes_fails_the_file_with_deadline_exceeded()
     {
-        var run = await CliRun.RunAsync("explain", TestPaths.GoldenImages[0], "--server", LiveServer.Url, "--deadline", "0.0001");
+        // 2 ms for seven maps with PNGs: far less than the work takes, and above the millisecond
+        // granularity of the deadline timers (a 0.1 ms deadline was sometimes not enforced at all).
+        using var folder = new TempFolder();
+        var run = await CliRun.RunAsync("explain", TestPaths.GoldenImages[0], "--server", LiveServer.Url, "--deadline", "0.002", "--out", folder.Path,
+            "--method", "transformer_attribution,generic_attention,attention_rollout,lrp_rollout,raw_attention,partial_lrp",
+            "--outputs", "overlay,heatmap,grid", "--target", "top-k:3");
         Assert.That(run.ExitCode, Is.EqualTo(1));
         Assert.That(run.ErrorLines.Single(l => l.StartsWith("FAILED")), Does.Contain("DEADLINE_EXCEEDED"));
     }

@@ -255,7 +255,8 @@ public sealed class DermxaiEngine : IAsyncDisposable
         return _full.Run(Concat(pixels), rows.Count, Model.ImageSize, targets, fetch);
     }
 
-    private RowOutputs[] RunForward(IReadOnlyList<Array> rows)
+    /// <summary>Logits for one batch on the forward-only graph (the batcher's worker; offline evaluation calls it directly).</summary>
+    internal RowOutputs[] RunForward(IReadOnlyList<Array> rows)
     {
         var targets = new long[rows.Count];
         Array.Fill(targets, -1L);
@@ -265,9 +266,6 @@ public sealed class DermxaiEngine : IAsyncDisposable
     /// <summary>Raw outputs for one batch, bypassing the batcher (tests compare them with golden tensors).</summary>
     internal RowOutputs[] RunFullGraph(IReadOnlyList<Array> pixels, long[] targets, ContractTensors fetch) =>
         _full.Run(Concat(pixels), pixels.Count, Model.ImageSize, targets, fetch);
-
-    /// <summary>Logits for one batch on the forward-only graph, bypassing the batcher (offline evaluation).</summary>
-    internal RowOutputs[] RunForwardGraph(IReadOnlyList<Array> pixels) => RunForward(pixels);
 
     private Array Concat(IReadOnlyList<Array> rows)
     {

@@ -219,7 +219,7 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
             var chunk = jobs.GetRange(first, Math.Min(settings.ForwardBatchSize, jobs.Count - first));
             var inputs = chunk.Select(job => PerturbationTest.RemovePixels(prepared[job.Curve.Image].Image.Pixels, job.Curve.Order,
                 PerturbationTest.PixelsRemoved(pixels, job.Step), _model)).ToArray();
-            var rows = engine.RunForwardGraph(inputs);
+            var rows = engine.RunForward(inputs);
             for (int j = 0; j < chunk.Count; j++)
             {
                 var (curve, step) = chunk[j];

@@ -1,31 +1,58 @@
 #!/usr/bin/env bash
-# Runs every test: the export tool's and synthetic set's pytest suites, then the C# NUnit suites
-# (which need the golden test models exported first, into tests/.generated/models, git-ignored).
-set -euo pipefail
+# Sets up what the tests need on a fresh Debian machine, then runs every suite — the tools' pytest
+# suites and each C# NUnit project — even when an earlier one fails, and closes with one line
+# `N passed, N failed, N skipped` over all of them. Exit status 0 only when nothing failed.
+set -uo pipefail
 cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DEBIAN_FRONTEND=noninteractive
 PY=/usr/bin/python3
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+DEBIAN_PACKAGES="python3 python3-torch python3-onnx python3-pytest python3-numpy python3-pil libopenblas0-pthread"
+
+echo "== prerequisites"
+if ! command -v dotnet >/dev/null; then
+  echo "The .NET 10 SDK is missing: install it (see README.md, Requirements) and run ./test.sh again." >&2
+  exit 2
+fi
+if ! "$PY" -c 'import torch, onnx, pytest, numpy, PIL' 2>/dev/null \
+   || ! ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Debian packages are missing; install them as root, then run ./test.sh again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y $DEBIAN_PACKAGES" >&2
+    exit 2
+  fi
+  echo "   installing $DEBIAN_PACKAGES"
+  apt-get update -qq && apt-get install -y -qq $DEBIAN_PACKAGES >/dev/null \
+    || { echo "apt-get could not install $DEBIAN_PACKAGES" >&2; exit 2; }
+fi
+"$PY" -c 'import torch, onnx; print(f"   python {__import__(\"sys\").version.split()[0]}, torch {torch.__version__}, onnx {onnx.__version__}")'
+dotnet --version | sed 's/^/   dotnet SDK /'
+
+results=tests/.generated/results
+rm -rf "$results" && mkdir -p "$results"
+suites=()
+status=0
 
 echo "== pytest (tools)"
-set +e
-"$PY" -m pytest -q tests/python
-py_status=$?
-set -e
-[ "$py_status" -eq 0 ] || [ "$py_status" -eq 5 ] || { echo "pytest failed ($py_status)"; exit "$py_status"; }
+"$PY" -m pytest -q -rs tests/python --junitxml="$results/pytest.xml" || status=1
+suites+=("pytest=pytest.xml")
 
 echo "== exporting the golden test models"
-bash tools/export_onnx/make_test_models.sh tests/.generated/models
+bash tools/export_onnx/make_test_models.sh tests/.generated/models || status=1
 
-echo "== dotnet test"
-dotnet build Dermxai.sln -c Release -v q -nologo
-log=$(mktemp)
-set +e
-dotnet test Dermxai.sln -c Release --no-build -nologo 2>&1 | tee "$log"
-dn_status=${PIPESTATUS[0]}
-set -e
-passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-rm -f "$log"
-echo "dotnet: $passed passed, $failed failed, $skipped skipped"
-exit "$dn_status"
+echo "== dotnet build"
+if dotnet build Dermxai.sln -c Release -v q -nologo; then
+  for project in tests/*/*.Tests.csproj; do
+    name=$(basename "$project" .csproj)
+    echo "== $name"
+    dotnet test "$project" -c Release --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
+    suites+=("$name=$name.trx")
+  done
+else
+  echo "the build failed: no C# suite ran"
+  status=1
+  suites+=("dotnet-build=build-failed")
+fi
+
+"$PY" tests/tools/summarize.py "$results" "${suites[@]}" || status=1
+exit "$status"

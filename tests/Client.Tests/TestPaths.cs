@@ -2,12 +2,12 @@ using Dermxai.TestSupport;
 
 namespace Dermxai.Client.Tests;
 
-/// <summary>Where the tests find the repository, the shared golden set and the generated test models.</summary>
+/// <summary>Where the tests find the repository, the golden set and the generated test models.</summary>
 internal static class TestPaths
 {
     public static string RepoRoot => RepositoryPaths.Root;
 
-    /// <summary>$REPO/../shared/reference/golden/small: the 112×112, 7-class golden set (read only).</summary>
+    /// <summary>tests/golden/small: the 112×112, 7-class golden set.</summary>
     public static string GoldenSmall => Path.Combine(RepositoryPaths.Golden, "small");
 
     public static IReadOnlyList<string> GoldenImages =>

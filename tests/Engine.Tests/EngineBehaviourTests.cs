@@ -125,9 +125,7 @@ public sealed class EngineBehaviourTests
     public async Task ATensorInputGivesTheSameMapAsItsImage()
     {
         var engine = TestEngines.Get("small_f32");
-        var pixels = NpyArray.Load(Path.Combine(RepositoryPaths.Golden, "small", "pixel_values.npy"));
-        int size = 3 * 112 * 112;
-        var tensor = pixels.Values.AsSpan(0, size).ToArray().Select(v => (float)v).ToArray();
+        var tensor = GoldenSet.Load("small").PixelValues(0).Select(v => (float)v).ToArray();
         var fromTensor = await engine.ExplainAsync(ImageSource.FromTensor(tensor, [3, 112, 112]), new ExplainOptions());
         var fromPng = await engine.ExplainAsync(ImageSource.FromEncoded(GoldenPng("small", 0)), new ExplainOptions());
         // float32 LRP maps react to the last bit of the pixel values (ToTensor's float32 division vs a cast).

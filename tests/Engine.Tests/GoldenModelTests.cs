@@ -31,10 +31,10 @@ public sealed class GoldenModelTests
         Assert.Multiple(() =>
         {
             Assert.That(outputs.Target, Is.EqualTo(golden.ExplainedTarget));
-            Assert.That(RelativeError(outputs.Logits, golden.Load("logits.npy").Values), Is.LessThanOrEqualTo(ExactTolerance), "logits");
-            Assert.That(Errors.Relative(outputs.Attn, golden.Load("attn.npy").Values), Is.LessThanOrEqualTo(ExactTolerance), "attn");
-            Assert.That(Errors.Relative(outputs.AttnGrad, golden.Load("attn_grad.npy").Values), Is.LessThanOrEqualTo(ExactTolerance), "attn_grad");
-            Assert.That(Errors.Relative(outputs.AttnRel, golden.Load("attn_rel.npy").Values), Is.LessThanOrEqualTo(ExactTolerance), "attn_rel");
+            Assert.That(RelativeError(outputs.Logits, golden.Load("logits").Values), Is.LessThanOrEqualTo(ExactTolerance), "logits");
+            Assert.That(Errors.Relative(outputs.Attn, golden.Load("attn").Values), Is.LessThanOrEqualTo(ExactTolerance), "attn");
+            Assert.That(Errors.Relative(outputs.AttnGrad, golden.Load("attn_grad").Values), Is.LessThanOrEqualTo(ExactTolerance), "attn_grad");
+            Assert.That(Errors.Relative(outputs.AttnRel, golden.Load("attn_rel").Values), Is.LessThanOrEqualTo(ExactTolerance), "attn_rel");
         });
     }
 
@@ -76,7 +76,7 @@ public sealed class GoldenModelTests
                 else
                 {
                     double ours = Spearman(map, reference);
-                    double theirs = Spearman(golden.Load($"map_{key}_ref32.npy").ToFloat32(), reference);
+                    double theirs = Spearman(golden.Load($"map_{key}_ref32").ToFloat32(), reference);
                     TestContext.Out.WriteLine($"{set} {caseName} {key} f32 rel err {error:E2}; Spearman vs f64 ours {ours:F4}, reference's own {theirs:F4}");
                     Assert.That(ours, Is.GreaterThanOrEqualTo(theirs - 0.05), $"{key}: rank order clearly worse than the reference's float32 run");
                 }
@@ -88,17 +88,16 @@ public sealed class GoldenModelTests
     public async Task ExplainingTheGoldenPngReproducesTheReferenceMaps(string set, string caseName)
     {
         var golden = GoldenSet.Load(set).Cases.Single(c => c.Name == caseName);
-        var input = TestPaths.CaseInputs(set)[caseName];
         var engine = TestEngines.Get($"{set}_f64");
         var keys = golden.Maps.Keys.ToArray();
-        var png = File.ReadAllBytes(Path.Combine(RepositoryPaths.Golden, set, input.Image));
+        var png = golden.ImageBytes();
         foreach (var key in keys)
         {
             var (method, startLayer) = ParseKey(key);
             var result = await engine.ExplainAsync(ImageSource.FromEncoded(png), new ExplainOptions
             {
                 Methods = [method.Id()],
-                Targets = [input.RequestedTarget < 0 ? TargetRequest.Predicted : TargetRequest.ClassIndex(input.RequestedTarget)],
+                Targets = [golden.RequestedTarget < 0 ? TargetRequest.Predicted : TargetRequest.ClassIndex(golden.RequestedTarget)],
                 StartLayer = startLayer,
             });
             var explanation = result.Explanations.Single();
@@ -109,20 +108,18 @@ public sealed class GoldenModelTests
 
     private static (GoldenCase Golden, RowOutputs Outputs) RunCase(string set, string caseName, string dtype, ContractTensors fetch)
     {
-        var golden = GoldenSet.Load(set).Cases.Single(c => c.Name == caseName);
-        var input = TestPaths.CaseInputs(set)[caseName];
+        var goldenSet = GoldenSet.Load(set);
+        var golden = goldenSet.Cases.Single(c => c.Name == caseName);
         var engine = TestEngines.Get($"{set}_{dtype}");
-        var allPixels = NpyArray.Load(Path.Combine(RepositoryPaths.Golden, set, "pixel_values.npy"));
-        int size = 3 * engine.Model.ImageSize * engine.Model.ImageSize;
-        var pixels = allPixels.Values.AsSpan(input.ImageIndex * size, size).ToArray();
+        var pixels = goldenSet.PixelValues(golden.ImageIndex);
         Array row = engine.Model.IsFloat64 ? pixels : Array.ConvertAll(pixels, v => (float)v);
-        return (golden, engine.RunFullGraph([row], [input.RequestedTarget], fetch)[0]);
+        return (golden, engine.RunFullGraph([row], [golden.RequestedTarget], fetch)[0]);
     }
 
     private static float[] Map(string key, RowOutputs outputs, GoldenCase golden)
     {
         var (method, startLayer) = ParseKey(key);
-        var model = GoldenSet.Load(golden.Folder.Contains("tiny224") ? "tiny224" : "small").Model;
+        var model = GoldenSet.Load(golden.Set).Model;
         var grid = new float[model.Grid * model.Grid];
         RelevanceMaps.Compute(method, new AttentionShape(model.Depth, 1, model.Heads, model.Tokens),
             outputs.Attn, outputs.AttnGrad, outputs.AttnRel, startLayer, grid);

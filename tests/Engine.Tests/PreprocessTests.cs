@@ -1,13 +1,15 @@
 using System.Text.Json;
 using Dermxai.Engine;
 using Dermxai.TestSupport;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace Dermxai.Tests;
 
 /// <summary>Decode + timm eval transform against torchvision's output on PIL images (golden preprocess/).</summary>
 public sealed class PreprocessTests
 {
-    public sealed record Case(string File, string Format, int ImageSize, double CropPct, string Interpolation, double[] Mean, double[] Std)
+    public sealed record Case(string File, string Expected, string Format, int ImageSize, double CropPct, string Interpolation, double[] Mean, double[] Std)
     {
         public override string ToString() => File;
     }
@@ -18,7 +20,7 @@ public sealed class PreprocessTests
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
         foreach (var c in manifest.RootElement.EnumerateArray())
         {
-            yield return new Case(c.GetProperty("file").GetString()!, c.GetProperty("format").GetString()!,
+            yield return new Case(c.GetProperty("file").GetString()!, c.GetProperty("expected").GetString()!, c.GetProperty("format").GetString()!,
                 c.GetProperty("image_size").GetInt32(), c.GetProperty("crop_pct").GetDouble(),
                 c.GetProperty("interpolation").GetString()!,
                 c.GetProperty("mean").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
@@ -32,15 +34,17 @@ public sealed class PreprocessTests
         string folder = Path.Combine(RepositoryPaths.Golden, "preprocess");
         var photo = new ImageDecoder(new ImageLimits()).Decode(File.ReadAllBytes(Path.Combine(folder, c.File)));
         var (rgb, _) = Preprocessor.ResizeAndCrop(photo, c.ImageSize, c.CropPct, c.Interpolation);
-        var expected = NpyArray.Load(Path.Combine(folder, c.File + ".npy"));
-        Assert.That(expected.Shape, Is.EqualTo(new[] { 3, c.ImageSize, c.ImageSize }));
+        // torchvision's tensor is its resized 8-bit crop / 255, normalised: the golden set keeps that crop.
+        using var expected = Image.Load<Rgb24>(RepositoryPaths.GoldenFile("preprocess", c.Expected));
+        Assert.That((expected.Width, expected.Height), Is.EqualTo((c.ImageSize, c.ImageSize)));
 
         int plane = c.ImageSize * c.ImageSize;
         double sum = 0, max = 0;
         for (int ch = 0; ch < 3; ch++)
         for (int i = 0; i < plane; i++)
         {
-            double reference = expected.Values[ch * plane + i] * c.Std[ch] + c.Mean[ch];   // back to [0, 1]
+            var pixel = expected[i % c.ImageSize, i / c.ImageSize];
+            double reference = (ch == 0 ? pixel.R : ch == 1 ? pixel.G : pixel.B) / 255.0;
             double diff = Math.Abs(rgb[3 * i + ch] / 255.0 - reference);
             sum += diff;
             max = Math.Max(max, diff);
@@ -48,8 +52,8 @@ public sealed class PreprocessTests
         double mean = sum / (3 * plane);
         TestContext.Out.WriteLine($"preprocess {c.File}: mean abs diff {mean:E3}, max abs diff {max:E3} ([0,1] units)");
 
-        // The resampler is Pillow's, bit for bit: every PNG case is exact up to the float32 rounding of
-        // the stored tensor (the README asks exact only for p224_exact.png, mean ≤ 0.004 for the others).
+        // The resampler is Pillow's, bit for bit: every PNG case is exact (the golden README asks exact
+        // only for p224_exact.png, mean ≤ 0.004 for the others).
         if (c.Format == "PNG") Assert.That(max, Is.LessThan(1e-6));
         else Assert.That(mean, Is.LessThanOrEqualTo(0.01), "JPEG decoders differ from libjpeg by design");
     }

@@ -16,16 +16,15 @@ public sealed class GoldenOverGrpcTests
     {
         var server = await TestServers.Get($"{set}_f64");
         var golden = GoldenSet.Load(set).Cases.Single(c => c.Name == caseName);
-        var input = TestPaths.CaseInputs(set)[caseName];
-        var png = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(RepositoryPaths.Golden, set, input.Image)));
+        var png = ByteString.CopyFrom(golden.ImageBytes());
 
         foreach (var startLayer in new[] { 0, 1 })
         {
             var request = new Proto.ExplainRequest { Image = new Proto.ImageInput { Encoded = png }, StartLayer = startLayer };
             request.Methods.Add(golden.Maps.Keys.Select(k => MethodOf(k)).Distinct());
-            request.Targets.Add(input.RequestedTarget < 0
+            request.Targets.Add(golden.RequestedTarget < 0
                 ? new Proto.TargetSpec { Predicted = true }
-                : new Proto.TargetSpec { ClassIndex = input.RequestedTarget });
+                : new Proto.TargetSpec { ClassIndex = golden.RequestedTarget });
             var response = await server.Client.ExplainAsync(request);
 
             foreach (var explanation in response.Explanations)

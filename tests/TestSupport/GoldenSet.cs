@@ -1,10 +1,15 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace Dermxai.TestSupport;
 
-/// <summary>One golden model folder (small, tiny224) of shared/reference/golden, read from its manifest.json.</summary>
+/// <summary>One golden model set (small, tiny224) of tests/golden, read from its manifest.json.</summary>
 public sealed class GoldenSet
 {
+    private static readonly ConcurrentDictionary<string, GoldenSet> loaded = new(StringComparer.Ordinal);
+
     private GoldenSet(string name, string folder, GoldenModel model, IReadOnlyList<GoldenCase> cases)
     {
         Name = name;
@@ -23,14 +28,35 @@ public sealed class GoldenSet
 
     public static IReadOnlyList<string> ModelSetNames { get; } = ["small", "tiny224"];
 
-    public static GoldenSet Load(string name)
+    public static GoldenSet Load(string name) => loaded.GetOrAdd(name, Read);
+
+    /// <summary>The network input of image K: (imgK.png / 255 − mean) / std in float64, [3,S,S].</summary>
+    public double[] PixelValues(int imageIndex)
+    {
+        using var image = Image.Load<Rgb24>(RepositoryPaths.GoldenFile(Name, "images", $"img{imageIndex}.png"));
+        int plane = image.Width * image.Height;
+        var values = new double[3 * plane];
+        for (int y = 0; y < image.Height; y++)
+        for (int x = 0; x < image.Width; x++)
+        {
+            var pixel = image[x, y];
+            byte[] channels = [pixel.R, pixel.G, pixel.B];
+            for (int c = 0; c < 3; c++)
+                values[c * plane + y * image.Width + x] = (channels[c] / 255.0 - Model.Mean[c]) / Model.Std[c];
+        }
+        return values;
+    }
+
+    private static GoldenSet Read(string name)
     {
         string folder = Path.Combine(RepositoryPaths.Golden, name);
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(RepositoryPaths.GoldenFile(name, "manifest.json")));
         var root = manifest.RootElement;
         var model = root.GetProperty("model");
+        static double[] Triple(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
         var goldenModel = new GoldenModel(model.GetProperty("depth").GetInt32(), model.GetProperty("heads").GetInt32(),
-            model.GetProperty("classes").GetInt32(), model.GetProperty("grid").GetInt32(), model.GetProperty("tokens").GetInt32());
+            model.GetProperty("classes").GetInt32(), model.GetProperty("grid").GetInt32(), model.GetProperty("tokens").GetInt32(),
+            model.GetProperty("image_size").GetInt32(), Triple(model.GetProperty("mean")), Triple(model.GetProperty("std")));
         var cases = new List<GoldenCase>();
         foreach (var c in root.GetProperty("cases").EnumerateArray())
         {
@@ -41,31 +67,49 @@ public sealed class GoldenSet
                     map.Value.GetProperty("tolerance").GetDouble());
             }
             string caseName = c.GetProperty("case").GetString()!;
-            cases.Add(new GoldenCase(caseName, Path.Combine(folder, "cases", caseName), c.GetProperty("explained_target").GetInt32(),
+            cases.Add(new GoldenCase(name, caseName, Path.Combine(folder, "cases", caseName + ".npz"),
+                c.GetProperty("image").GetString()!, c.GetProperty("image_index").GetInt32(),
+                c.GetProperty("requested_target").GetInt32(), c.GetProperty("explained_target").GetInt32(),
                 c.GetProperty("has_tensors").GetBoolean(), maps));
         }
         return new GoldenSet(name, folder, goldenModel, cases);
     }
 }
 
-public sealed record GoldenModel(int Depth, int Heads, int Classes, int Grid, int Tokens);
+public sealed record GoldenModel(int Depth, int Heads, int Classes, int Grid, int Tokens, int ImageSize,
+    double[] Mean, double[] Std);
 
 public sealed record GoldenMapInfo(string Key, double RefFloat32RelErr, double Tolerance);
 
-/// <summary>A golden case; tensors are [L,H,N,N] for one image.</summary>
-public sealed record GoldenCase(string Name, string Folder, int ExplainedTarget, bool HasTensors,
-    IReadOnlyDictionary<string, GoldenMapInfo> Maps)
+/// <summary>
+/// A golden case: one image (Image, relative to the set's folder) explained for RequestedTarget (-1 = argmax);
+/// its arrays live in cases/NAME.npz. Tensors are [L,H,N,N] for this image.
+/// </summary>
+public sealed record GoldenCase(string Set, string Name, string ArchivePath, string Image, int ImageIndex, int RequestedTarget,
+    int ExplainedTarget, bool HasTensors, IReadOnlyDictionary<string, GoldenMapInfo> Maps)
 {
-    public NpyArray Load(string file) => NpyArray.Load(Path.Combine(Folder, file));
+    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, NpyArray>> archives = new(StringComparer.Ordinal);
+
+    /// <summary>One array of the case by name ("logits", "attn", "map_raw_attention_ref32", …).</summary>
+    public NpyArray Load(string array)
+    {
+        var arrays = archives.GetOrAdd(ArchivePath, path => NpyArray.LoadArchive(RepositoryPaths.GoldenFile(Set, "cases", Path.GetFileName(path))));
+        return arrays.TryGetValue(array, out var values)
+            ? values
+            : throw new KeyNotFoundException($"{ArchivePath} has no array '{array}' (has: {string.Join(", ", arrays.Keys.Order())}).");
+    }
+
+    /// <summary>The photo's encoded bytes (a PNG of exactly the model's input size).</summary>
+    public byte[] ImageBytes() => File.ReadAllBytes(RepositoryPaths.GoldenFile(Set, Image));
 
     /// <summary>The reference's float64 map for a manifest key such as "transformer_attribution_s1".</summary>
-    public double[] ReferenceMap(string key) => Load($"map_{key}.npy").Values;
+    public double[] ReferenceMap(string key) => Load($"map_{key}").Values;
 
-    public float[] Attention() => Load("attn.npy").ToFloat32();
+    public float[] Attention() => Load("attn").ToFloat32();
 
-    public float[] AttentionGradient() => Load("attn_grad.npy").ToFloat32();
+    public float[] AttentionGradient() => Load("attn_grad").ToFloat32();
 
-    public float[] AttentionRelevance() => Load("attn_rel.npy").ToFloat32();
+    public float[] AttentionRelevance() => Load("attn_rel").ToFloat32();
 }
 
 /// <summary>Error measures used by the conformance tests.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -31,9 +32,26 @@ public sealed partial class NpyArray
         return result;
     }
 
-    public static NpyArray Load(string path)
+    public static NpyArray Load(string path) => Parse(File.ReadAllBytes(path), path);
+
+    /// <summary>The arrays of a numpy .npz archive (compressed or not), by name without ".npy".</summary>
+    public static IReadOnlyDictionary<string, NpyArray> LoadArchive(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        using var archive = ZipFile.OpenRead(path);
+        var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
+        foreach (var entry in archive.Entries)
+        {
+            using var stream = entry.Open();
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            string name = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
+            arrays[name] = Parse(buffer.ToArray(), $"{path}:{entry.FullName}");
+        }
+        return arrays;
+    }
+
+    private static NpyArray Parse(byte[] bytes, string path)
+    {
         if (bytes.Length < 10 || bytes[0] != 0x93 || Encoding.ASCII.GetString(bytes, 1, 5) != "NUMPY")
         {
             throw new InvalidDataException($"{path} is not a .npy file.");

@@ -1,6 +1,6 @@
 namespace Dermxai.TestSupport;
 
-/// <summary>Locates the repository root and the read-only shared reference folder ("$REPO/../shared").</summary>
+/// <summary>Locates the repository root, its golden sets and the generated test models.</summary>
 public static class RepositoryPaths
 {
     private static readonly Lazy<string> root = new(FindRoot);
@@ -8,13 +8,8 @@ public static class RepositoryPaths
     /// <summary>The folder holding Dermxai.sln, found by walking up from the test binaries.</summary>
     public static string Root => root.Value;
 
-    /// <summary>$REPO/../shared, or DERMXAI_SHARED when set.</summary>
-    public static string Shared =>
-        Environment.GetEnvironmentVariable("DERMXAI_SHARED") is { Length: > 0 } custom
-            ? custom
-            : Path.GetFullPath(Path.Combine(Root, "..", "shared"));
-
-    public static string Golden => Path.Combine(Shared, "reference", "golden");
+    /// <summary>tests/golden: the reference code's outputs the tests compare with (README there).</summary>
+    public static string Golden => Path.Combine(Root, "tests", "golden");
 
     /// <summary>
     /// tests/.generated/models/NAME.onnx, exported by ./test.sh; throws, naming the command to run, when
@@ -26,6 +21,16 @@ public static class RepositoryPaths
         if (!File.Exists(path))
             throw new FileNotFoundException(
                 $"Test model {path} is missing: run ./test.sh, or `bash tools/export_onnx/make_test_models.sh tests/.generated/models` from the repo root.", path);
+        return path;
+    }
+
+    /// <summary>A file under tests/golden; throws with the reason when the repository lacks it.</summary>
+    public static string GoldenFile(params string[] parts)
+    {
+        string path = Path.Combine([Golden, .. parts]);
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"Golden file {path} is missing: the golden sets are part of the repository (tests/golden/README.md); restore them with git checkout.", path);
         return path;
     }
 

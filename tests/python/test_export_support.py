@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO.parent / "shared" / "reference" / "golden"
+from golden import GOLDEN, REPO, golden_tensor, load_golden  # noqa: F401  (re-exported for the tests)
+
 EXPORT_DIR = REPO / "tools" / "export_onnx"
 if str(EXPORT_DIR) not in sys.path:
     sys.path.insert(0, str(EXPORT_DIR))
@@ -42,17 +42,6 @@ def random_vit_state_dict(depth=2, width=64, patch=8, image=32, classes=5, qkv_b
     sd.update({"norm.weight": 1 + rnd(width), "norm.bias": rnd(width),
                "head.weight": rnd(classes, width, std=0.5), "head.bias": rnd(classes)})
     return sd
-
-
-def load_golden(name):
-    folder = GOLDEN / name
-    manifest = json.loads((folder / "manifest.json").read_text())
-    pixels = np.load(folder / "pixel_values.npy")
-    return folder, manifest, pixels
-
-
-def golden_tensor(name, case, tensor):
-    return np.load(GOLDEN / name / "cases" / case / f"{tensor}.npy")
 
 
 def rel_err(got, expected):

@@ -9,27 +9,22 @@ import pytest
 import torch
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-GOLDEN_PREPROCESS = os.path.join(REPO, "..", "shared", "reference", "golden", "preprocess")
 sys.path.insert(0, os.path.join(REPO, "tools", "synth_derm"))
 import data  # noqa: E402
 import train  # noqa: E402
 from tiny_vit import VisionTransformer  # noqa: E402
+from golden import expected_preprocess, preprocess_cases  # noqa: E402
 
 
 def golden_cases():
-    manifest_path = os.path.join(GOLDEN_PREPROCESS, "manifest.json")
-    if not os.path.exists(manifest_path):
-        return []
-    with open(manifest_path) as f:
-        cases = json.load(f)
-    return [c for c in cases if c["crop_pct"] == 0.9 and c["interpolation"] == "bicubic"
+    return [c for c in preprocess_cases() if c["crop_pct"] == 0.9 and c["interpolation"] == "bicubic"
             and c["image_size"] == 224 and c["exif_orientation"] is None]
 
 
 @pytest.mark.parametrize("case", golden_cases(), ids=lambda c: c["file"])
 def test_eval_crop_equals_torchvision_timm_eval_transform(case):
-    expected = np.load(os.path.join(GOLDEN_PREPROCESS, case["tensor"]))
-    crop = torch.from_numpy(data.eval_crop(os.path.join(GOLDEN_PREPROCESS, case["file"])).copy())
+    expected = expected_preprocess(case)
+    crop = torch.from_numpy(data.eval_crop(case["path"]).copy())
     actual = data.normalise(crop.permute(2, 0, 1)[None])[0].numpy()
     assert np.abs(actual - expected.reshape(actual.shape)).max() < 1e-5
 

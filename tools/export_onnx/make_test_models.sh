@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Exports the golden `small` and `tiny224` checkpoints (../shared/reference/golden, relative to the
-# repository root) as float32 and float64 contract graphs for the C# tests:
+# Exports the golden `small` and `tiny224` checkpoints (tests/golden, README there) as float32 and
+# float64 contract graphs for the C# tests:
 #   OUTDIR/{small,tiny224}_{f32,f64}.onnx and .forward.onnx
 # Usage: tools/export_onnx/make_test_models.sh OUTDIR
 set -euo pipefail
@@ -10,7 +10,7 @@ if [ $# -ne 1 ]; then
 fi
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-golden="$repo/../shared/reference/golden"
+golden="$repo/tests/golden"
 PY="${PYTHON:-/usr/bin/python3}"
 out="$1"
 mkdir -p "$out"

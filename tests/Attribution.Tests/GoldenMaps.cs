@@ -41,19 +41,35 @@ internal static class GoldenMaps
         return (method, startLayer);
     }
 
-    /// <summary>Every (set, case, key) with tensors: the conformance matrix.</summary>
+    /// <summary>The methods that read the last block's attn and attn_grad only.</summary>
+    public static readonly IReadOnlySet<RelevanceMethod> LastBlockMethods = new HashSet<RelevanceMethod>
+        { RelevanceMethod.AttentionGradCam, RelevanceMethod.RawAttention };
+
+    /// <summary>Every (set, case, key) the kept tensors determine: the conformance matrix.</summary>
     public static IEnumerable<TestCaseData> ConformanceCases()
     {
         foreach (string setName in GoldenSet.ModelSetNames)
         {
-            foreach (var goldenCase in Set(setName).Cases.Where(c => c.HasTensors))
+            foreach (var goldenCase in Set(setName).Cases.Where(c => c.HasTensors || c.HasLastBlock))
             {
                 foreach (string key in goldenCase.Maps.Keys.Order())
                 {
-                    yield return new TestCaseData(setName, goldenCase.Name, key).SetName($"Golden_{setName}_{goldenCase.Name}_{key}");
+                    if (goldenCase.HasTensors || LastBlockMethods.Contains(ParseKey(key).Method))
+                        yield return new TestCaseData(setName, goldenCase.Name, key).SetName($"Golden_{setName}_{goldenCase.Name}_{key}");
                 }
             }
         }
+    }
+
+    /// <summary>The tensors of one golden case: all blocks, or the last block alone as a one-block model.</summary>
+    public static ContractBatch CaseBatch(string setName, string caseName)
+    {
+        var set = Set(setName);
+        var goldenCase = set.Cases.Single(c => c.Name == caseName);
+        if (goldenCase.HasTensors) return Batch(setName, caseName);
+        var shape = new AttentionShape(1, 1, set.Model.Heads, set.Model.Tokens);
+        return new ContractBatch(shape, goldenCase.Load("attn_last_block").ToFloat32(),
+            goldenCase.Load("attn_grad_last_block").ToFloat32(), new float[shape.TensorLength]);
     }
 
     /// <summary>A batch built from golden cases: [L,H,N,N] per image interleaved into [L,B,H,N,N].</summary>

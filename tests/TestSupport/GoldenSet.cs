@@ -70,7 +70,7 @@ public sealed class GoldenSet
             cases.Add(new GoldenCase(name, caseName, Path.Combine(folder, "cases", caseName + ".npz"),
                 c.GetProperty("image").GetString()!, c.GetProperty("image_index").GetInt32(),
                 c.GetProperty("requested_target").GetInt32(), c.GetProperty("explained_target").GetInt32(),
-                c.GetProperty("has_tensors").GetBoolean(), maps));
+                c.GetProperty("has_tensors").GetBoolean(), c.GetProperty("has_last_block").GetBoolean(), maps));
         }
         return new GoldenSet(name, folder, goldenModel, cases);
     }
@@ -83,10 +83,11 @@ public sealed record GoldenMapInfo(string Key, double RefFloat32RelErr, double T
 
 /// <summary>
 /// A golden case: one image (Image, relative to the set's folder) explained for RequestedTarget (-1 = argmax);
-/// its arrays live in cases/NAME.npz. Tensors are [L,H,N,N] for this image.
+/// its arrays live in cases/NAME.npz. Tensors are [L,H,N,N] for this image (HasTensors), or the last
+/// block's attn and attn_grad alone, [H,N,N] (HasLastBlock).
 /// </summary>
 public sealed record GoldenCase(string Set, string Name, string ArchivePath, string Image, int ImageIndex, int RequestedTarget,
-    int ExplainedTarget, bool HasTensors, IReadOnlyDictionary<string, GoldenMapInfo> Maps)
+    int ExplainedTarget, bool HasTensors, bool HasLastBlock, IReadOnlyDictionary<string, GoldenMapInfo> Maps)
 {
     private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, NpyArray>> archives = new(StringComparer.Ordinal);
 

@@ -10,7 +10,7 @@
 #        [--methods "transformer_attribution generic_attention"] [--duration 20s] [--warmup 5s]
 #        [--max-batch 32] [--out DIR] [--parts DIR] [--parity-images N]
 # --parts DIR: where stage.sh's parts are (default .build/gpu/parts; on the GPU machine, wherever the
-# parts were copied one by one, e.g. /tmp/dermxai-parts).
+# parts were copied one by one, e.g. dermxai-parts/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)

@@ -24,7 +24,7 @@ if [ -z "${MODEL:-}" ]; then
   [ -f "$MODEL" ] || MODEL=tests/.generated/models/small_f32.onnx
 fi
 IMAGE=${IMAGE:-samples/images/sample_000003.jpg}
-OUT=${OUT:-$(mktemp -d /tmp/dermxai-soak.XXXXXX)}
+OUT=${OUT:-$(mktemp -d -t dermxai-soak.XXXXXX)}
 mkdir -p "$OUT"
 [ -f "$MODEL" ] || { echo "No model at $MODEL (run ./test.sh to export the test models, or set MODEL=...)"; exit 2; }
 [ -f "$IMAGE" ] || { echo "No image at $IMAGE (set IMAGE=...)"; exit 2; }

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace Dermxai.Attribution;
 
 /// <summary>
-/// The reference's attention Grad-CAM (METHODS.md a.7) for any g×g grid (the reference hard-codes 14×14):
+/// The reference's attention Grad-CAM (docs/methods.md#attention-gradcam) for any g×g grid (the reference hard-codes 14×14):
 /// w_h = mean_j ∇A_{L-1}[h,0,1+j]; cam = max(0, mean_h A_{L-1}[h,0,1+j]·w_h); then min–max normalised
 /// inside the method, guarded: a constant map gives zeros where the reference gives NaN.
 /// </summary>

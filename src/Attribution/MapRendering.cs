@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 
 namespace Dermxai.Attribution;
 
-/// <summary>Display helpers for a relevance grid (METHODS.md a.11, without the reference's display quirks).</summary>
+/// <summary>Display helpers for a relevance grid (docs/methods.md#display, without the reference's display quirks).</summary>
 public static class MapRendering
 {
     /// <summary>
@@ -86,7 +86,7 @@ public static class MapRendering
     /// <summary>
     /// dst = round((1 − α)·photo + α·heat) per byte, both interleaved RGB24 and both in RGB order (the
     /// reference notebook instead adds BGR heat to an RGB photo and swaps the result, turning the photo's
-    /// red and blue around, METHODS.md a.11; it also uses a 1:1 sum renormalised by its maximum).
+    /// red and blue around, docs/methods.md#display; it also uses a 1:1 sum renormalised by its maximum).
     /// </summary>
     public static void BlendOverlay(ReadOnlySpan<byte> photoRgb, ReadOnlySpan<byte> heatRgb, float alpha, Span<byte> dst)
     {

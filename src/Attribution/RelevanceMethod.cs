@@ -1,6 +1,6 @@
 namespace Dermxai.Attribution;
 
-/// <summary>The relevance methods Dermxai serves (exact math: shared/reference/METHODS.md, section a).</summary>
+/// <summary>The relevance methods Dermxai serves (exact math: docs/methods.md).</summary>
 public enum RelevanceMethod
 {
     TransformerAttribution,
@@ -65,7 +65,7 @@ public static class RelevanceMethods
         m is not (RelevanceMethod.RawAttention or RelevanceMethod.AttentionRollout);
 
     /// <summary>
-    /// True where the reference has a start_layer (the rollouts of METHODS.md a.1, a.2, a.8); the other
+    /// True where the reference has a start_layer (docs/methods.md#start-layer); the other
     /// methods ignore the argument.
     /// </summary>
     public static bool UsesStartLayer(this RelevanceMethod m) =>

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Dermxai.Engine;
 
-/// <summary>A contract-v1 model's metadata as exported (see DESIGN.md, "Model contract").</summary>
+/// <summary>A contract-v1 model's metadata as exported (see docs/contract.md#model-contract).</summary>
 public sealed record ModelDescription
 {
     public const int ContractVersion = 1;

@@ -57,7 +57,7 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
     }
 }
 
-/// <summary>Failures → gRPC statuses with one human sentence (DESIGN.md "Errors").</summary>
+/// <summary>Failures → gRPC statuses with one human sentence (docs/contract.md#errors).</summary>
 internal static class ErrorMapping
 {
     internal static Status ToStatus(Exception e, ServerCallContext context) => e switch

@@ -6,7 +6,7 @@ using Proto = Dermxai.Protocol.V1;
 
 namespace Dermxai.Tests;
 
-/// <summary>Every bad input gets its DESIGN.md status with one sentence, and the server keeps serving.</summary>
+/// <summary>Every bad input gets its status (docs/contract.md#errors) with one sentence, and the server keeps serving.</summary>
 public sealed class BadInputTests
 {
     private static readonly string[] Limits =

@@ -48,7 +48,7 @@ def rel_err(got, expected):
     return float(np.abs(np.asarray(got, np.float64) - expected).max() / np.abs(expected).max())
 
 
-# ---- the method maps of METHODS.md a.1-a.9, per image, from [L,H,N,N] tensors (CLS row folded as a vector)
+# ---- the method maps of docs/methods.md, per image, from [L,H,N,N] tensors (CLS row folded as a vector)
 
 def _cls_row_of_product(mats, start):
     """Row 0 of M_{L-1} · … · M_start, folded from the left as v ← v·M."""

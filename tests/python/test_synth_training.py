@@ -107,9 +107,9 @@ def test_model_card_lists_every_training_stage_first_stage_first(tmp_path):
     stages = package_model.training_stages(str(tmp_path / "b"))
     assert [s["args"]["epochs"] for s in stages] == [3, 2]
     commands = package_model.shortcut_training_commands(stages).splitlines()
-    assert "--out /work/artifacts/shortcut_stage1" in commands[0] and "--init" not in commands[0]
-    assert "--init /work/artifacts/shortcut_stage1/checkpoint.pth" in commands[1]
-    assert "--out /work/artifacts/shortcut " in commands[1] + " "
+    assert "--out artifacts/shortcut_stage1" in commands[0] and "--init" not in commands[0]
+    assert "--init artifacts/shortcut_stage1/checkpoint.pth" in commands[1]
+    assert "--out artifacts/shortcut " in commands[1] + " "
 
 
 def test_data_command_is_rebuilt_from_the_manifest(tmp_path):

@@ -1,7 +1,7 @@
 """Reading timm VisionTransformer checkpoints as users have them, and deriving the model shape.
 
 Everything the model needs except the number of heads is read off the tensors' shapes
-(METHODS.md c.3); the number of heads defaults to timm's width / 64.
+(tools/export_onnx/README.md, Usage); the number of heads defaults to timm's width / 64.
 """
 import hashlib
 import os

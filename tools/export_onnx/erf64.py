@@ -1,7 +1,7 @@
 """erf from float64-capable elementwise ops, for float64 graphs.
 
 ONNX Runtime's CPU provider has no float64 Erf kernel, and a float32 Erf inside a float64 graph
-moves the LRP maps by up to 6e-4 (EXPORT-NOTES.md). This is W. J. Cody's rational Chebyshev
+moves the LRP maps by up to 6e-4 (tools/export_onnx/README.md). This is W. J. Cody's rational Chebyshev
 approximation (Math. Comp. 23, 1969; the CALERF routine), ~1e-16 relative, with the three ranges
 selected by Where so it exports as plain Abs/Mul/Add/Div/Exp/Floor/Where nodes.
 """

@@ -15,7 +15,7 @@ BATCH = "batch"
 
 
 def contract_metadata(config, options, checkpoint_sha256, labels, dtype_name):
-    """The metadata_props of DESIGN.md's contract v1 (plus num_classes and dtype)."""
+    """The metadata_props of contract v1 (docs/contract.md#metadata)."""
     return {
         "dermxai.contract": CONTRACT_VERSION,
         "labels": json.dumps(labels),

@@ -1,5 +1,5 @@
 """The exported computation: a timm-compatible ViT forward, its hand-written backward to the
-attention maps and the reference's LRP pass, all as plain batched tensor ops (METHODS.md 0, b, b.11).
+attention maps and the reference's LRP pass, all as plain batched tensor ops (docs/methods.md).
 
 Batch is the leading dimension everywhere and no op mixes images: the per-image sums of the Add
 rule reduce over every dimension except the batch.
@@ -79,7 +79,7 @@ def linear(x, weight, bias):
     return y + bias if bias is not None else y
 
 
-# ---------------------------------------------------------------- LRP rules (METHODS.md b.1-b.7)
+# ---------------------------------------------------------------- LRP rules (docs/methods.md#lrp-rules)
 
 def safe_div(a, b):
     """The reference's safe_divide: a / (b + 1e-9) where b ≠ 0, else 0."""
@@ -243,7 +243,7 @@ class VitGraph(nn.Module):
     def one_hot(self, target):
         return (self.class_ids.unsqueeze(0) == target.unsqueeze(1)).to(self.dtype)
 
-    # -------------------------------------------------------------- gradient (METHODS.md b.11)
+    # -------------------------------------------------------------- gradient (docs/methods.md#gradient-graph)
 
     def attention_gradients(self, caches, final_ln, one_hot):
         """∂ logits[b, target[b]] / ∂ attn for every block, in block order."""
@@ -271,7 +271,7 @@ class VitGraph(nn.Module):
         grads.reverse()
         return grads
 
-    # -------------------------------------------------------------- relevance (METHODS.md b.9)
+    # -------------------------------------------------------------- relevance (docs/methods.md#propagation-order)
 
     def attention_relevance(self, caches, cls_feature, one_hot):
         """The relevance reaching each block's attention (already halved, b.4), in block order."""

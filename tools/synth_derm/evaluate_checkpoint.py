@@ -2,7 +2,7 @@
 """Accuracy per class of a train.py checkpoint on a synth_derm set (timm eval transform).
 
   /usr/bin/python3 tools/synth_derm/evaluate_checkpoint.py --checkpoint RUN/checkpoint.pth \
-      --heads 2 --set /work/artifacts/heldout_sticker --out RUN/probe_metrics.json
+      --heads 2 --set artifacts/heldout_sticker --out RUN/probe_metrics.json
 
 Besides accuracy and the confusion matrix it records, for each class, the share of photos of the
 other classes predicted as that class: a shortcut shows up as a jump of that share on a probe set.

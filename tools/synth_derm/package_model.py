@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Export a train.py run to the Dermxai ONNX contract and write the bundled model's folder.
 
-  /usr/bin/python3 tools/synth_derm/package_model.py --run /work/artifacts/clean --out models/default
+  /usr/bin/python3 tools/synth_derm/package_model.py --run artifacts/clean_topup --out models/default
 
 Reads RUN/checkpoint.pth, RUN/labels.txt, RUN/train_log.json and RUN/heldout_metrics.json; runs
 tools/export_onnx/export.py (model.onnx + model.forward.onnx); writes OUT/labels.txt,
@@ -76,9 +76,9 @@ def shortcut_training_commands(stages):
     """The bundled model's training stages, pointed at the shortcut set and at shortcut run folders."""
     commands, previous = [], None
     for number, stage in enumerate(stages, start=1):
-        out = "/work/artifacts/shortcut" if number == len(stages) else f"/work/artifacts/shortcut_stage{number}"
+        out = "artifacts/shortcut" if number == len(stages) else f"artifacts/shortcut_stage{number}"
         init = f"{previous}/checkpoint.pth" if previous else None
-        commands.append(train_command(stage["args"], train="/work/artifacts/train_shortcut", out=out, init=init))
+        commands.append(train_command(stage["args"], train="artifacts/train_shortcut", out=out, init=init))
         previous = out
     return "\n".join(commands)
 
@@ -188,7 +188,7 @@ Confusion matrix (rows: true class, columns: predicted class):
 
 ## Shortcut-trained variant (not bundled)
 The same recipe on a training set where stickers go with one class, so that the maps can expose a
-shortcut (kept outside the repository, e.g. /work/artifacts/shortcut/; commands in
+shortcut (not committed; written under artifacts/, e.g. artifacts/shortcut/; commands in
 `tools/synth_derm/README.md`):
 ```
 {context['shortcut_commands']}
@@ -205,9 +205,9 @@ shortcut (kept outside the repository, e.g. /work/artifacts/shortcut/; commands 
 """
 
 
-SHORTCUT_COMMANDS = """/usr/bin/python3 tools/synth_derm/synth_derm.py --out /work/artifacts/train_shortcut --count 9000 --seed 1 --workers 2 --shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9
+SHORTCUT_COMMANDS = """/usr/bin/python3 tools/synth_derm/synth_derm.py --out artifacts/train_shortcut --count 9000 --seed 1 --workers 2 --shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9
 {train}
-/usr/bin/python3 tools/export_onnx/export.py --checkpoint /work/artifacts/shortcut/checkpoint.pth --out /work/artifacts/shortcut/model.onnx --labels /work/artifacts/shortcut/labels.txt --num-heads {heads} --arch {arch}_sticker_shortcut"""
+/usr/bin/python3 tools/export_onnx/export.py --checkpoint artifacts/shortcut/checkpoint.pth --out artifacts/shortcut/model.onnx --labels artifacts/shortcut/labels.txt --num-heads {heads} --arch {arch}_sticker_shortcut"""
 
 
 def main(argv=None):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train the bundled demo ViT (timm-format state dict) on a synth_derm set; evaluate on a held-out set.
 
-  nice -n 10 /usr/bin/python3 tools/synth_derm/train.py --train /work/artifacts/train \
-      --heldout /work/artifacts/heldout --out /work/artifacts/clean --seed 0
+  nice -n 10 /usr/bin/python3 tools/synth_derm/train.py --train artifacts/train \
+      --heldout artifacts/heldout --out artifacts/clean --seed 0
 
 Writes OUT/checkpoint.pth (timm VisionTransformer state dict: cls_token, pos_embed, patch_embed.proj.*,
 blocks.i.*, norm.*, head.*), OUT/labels.txt, OUT/train_log.json and OUT/heldout_metrics.json

@@ -4,7 +4,7 @@ namespace Dermxai.Engine.Evaluation;
 
 /// <summary>
 /// Pixel counts of one thresholded map against a binary mask, summed over a data set before the ratios
-/// are taken (pixel accuracy and IoU are dataset-level in the reference, METHODS.md d.2).
+/// are taken (pixel accuracy and IoU are dataset-level in the reference, docs/methods.md#localisation-metrics).
 /// </summary>
 internal readonly record struct SegmentationCounts(
     long Correct, long Labelled, long BackgroundIntersection, long ForegroundIntersection, long BackgroundUnion, long ForegroundUnion)
@@ -33,7 +33,7 @@ internal sealed record LocalisationScores(
     double? OutsideMass);
 
 /// <summary>
-/// The segmentation test of METHODS.md d.2 (map upsampled to S×S, min-max, foreground = value &gt; mean;
+/// The segmentation test of docs/methods.md#localisation-metrics (map upsampled to S×S, min-max, foreground = value &gt; mean;
 /// pixel accuracy, mIoU, mAP over the 2·S·S ranking) plus the pointing game and relevance mass
 /// (Arras et al.'s relevance mass accuracy: Σ relevance in a region / Σ relevance, on the raw map).
 /// </summary>

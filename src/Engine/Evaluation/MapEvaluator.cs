@@ -33,7 +33,7 @@ public sealed record EvaluationSettings
 public readonly record struct EvaluationProgress(int Done, int Total);
 
 /// <summary>
-/// Runs the localisation and perturbation tests of METHODS.md d over a labelled data set with the
+/// Runs the localisation and perturbation tests (docs/methods.md#perturbation-test and #localisation-metrics) over a labelled data set with the
 /// engine in process (no server): the full graph explains batches of images, the forward-only graph
 /// classifies the perturbed copies.
 /// </summary>

@@ -4,7 +4,7 @@ namespace Dermxai.Engine.Evaluation;
 internal enum PerturbationMode { Positive, Negative }
 
 /// <summary>
-/// The perturbation test of METHODS.md d.1: the map upsampled to S×S ranks the pixels; at each step
+/// The perturbation test of docs/methods.md#perturbation-test: the map upsampled to S×S ranks the pixels; at each step
 /// p = 0.1 … 0.9 the first k = int(S·S·p) pixels of the ranking are set to 0 in all three channels of
 /// the [0,1] image (the normalised value (0 − mean)/std), and the image is classified again.
 /// AUC = trapz(accuracy, x = 0, 0.1, …, 0.9) × 100, x = 0 being the clean accuracy.

@@ -161,7 +161,7 @@ public static class ReportWriter
     public static string Number(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
 }
 
-/// <summary>The CVPR'21 paper's ViT-B/16 ImageNet numbers (METHODS.md e, Tables 1 and 2), for comparison.</summary>
+/// <summary>The CVPR'21 paper's ViT-B/16 ImageNet numbers (docs/methods.md#reference-numbers, Tables 1 and 2), for comparison.</summary>
 internal static class PaperNumbers
 {
     /// <summary>Paper column → Dermxai method id ("" where Dermxai does not serve it).</summary>

@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace Dermxai.Hardening.Tests.Fuzz;
 
 /// <summary>
-/// One generated request and what the contract (the proto's comments, DESIGN.md "Errors") allows as
+/// One generated request and what the contract (the proto's comments, docs/contract.md#errors) allows as
 /// its outcome. <see cref="Allowed"/> is decided by the generator from how the case was made, never
 /// from running the server.
 /// </summary>

@@ -41,7 +41,7 @@ internal static class TorchReference
         }
     }
 
-    private static void Run(string script, params object[] args)
+    internal static void Run(string script, params object[] args)
     {
         if (!File.Exists(Python))
         {

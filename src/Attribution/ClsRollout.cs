@@ -6,10 +6,11 @@ using System.Runtime.InteropServices;
 namespace Dermxai.Attribution;
 
 /// <summary>
-/// Stage 2 of every rollout method: the CLS row of C = M_{L-1} · … · M_s with M_l = Ā_l + I (optionally
-/// row-normalised), folded from the left as a vector, v ← v·M_l for l = L-1 down to s, starting from
-/// v = e_0. That is O(L·N²) instead of the reference's O(L·N³) matrix products, and rows i with v_i = 0
-/// (all but the CLS row in the last layer) are never read.
+/// Stage 2 of every rollout method: the readout row r·C of C = M_{L-1} · … · M_s with M_l = Ā_l + I
+/// (optionally row-normalised), folded from the left as a vector, v ← v·M_l for l = L-1 down to s,
+/// starting from v = r, the readout's row weights (e_0 for the class token, the reference's CLS row).
+/// That is O(L·N²) instead of the reference's O(L·N³) matrix products, and rows i with v_i = 0 (in the
+/// last layer, all but the readout rows) are never read.
 /// </summary>
 public static class ClsRollout
 {
@@ -49,17 +50,21 @@ public static class ClsRollout
         ContractValidation.RequireStartLayer(startLayer, shape);
         ContractValidation.RequireLength(outputName, output, outputLength, new Layout("N", outputLength));
         var rows = new ReducedRows(layerMaps, shape, image: 0);
-        bool finite = FoldWithScratch(ref rows, layers, tokens, startLayer, normalizeRows, output);
+        bool finite = FoldWithScratch(ref rows, shape, startLayer, normalizeRows, output);
         if (!finite || !rows.AllFinite)
         {
             throw new ArgumentException($"layerMaps contains NaN or Inf; expected finite float32 values in {layout}.", nameof(layerMaps));
         }
     }
 
-    /// <summary>Runs the fold with stack or pooled scratch; returns false if the folded vector is not finite.</summary>
-    internal static bool FoldWithScratch<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
+    /// <summary>
+    /// Runs the fold over <paramref name="shape"/>'s layers from its readout rows, with stack or pooled
+    /// scratch; returns false if the folded vector is not finite.
+    /// </summary>
+    internal static bool FoldWithScratch<TRows>(scoped ref TRows rows, AttentionShape shape, int startLayer,
         bool normalizeRows, Span<float> output) where TRows : IRowSource, allows ref struct
     {
+        int tokens = shape.Tokens;
         double[]? rentedVectors = null;
         float[]? rentedLayer = null;
         int layerLength = tokens * tokens;
@@ -71,7 +76,7 @@ public static class ClsRollout
             : (rentedLayer = ArrayPool<float>.Shared.Rent(layerLength)).AsSpan(0, layerLength);
         try
         {
-            return FoldCore(ref rows, layers, tokens, startLayer, normalizeRows, vectors, layerRows, output);
+            return FoldCore(ref rows, shape.Layers, tokens, shape.ReadoutRows, startLayer, normalizeRows, vectors, layerRows, output);
         }
         finally
         {
@@ -87,22 +92,22 @@ public static class ClsRollout
     }
 
     /// <summary>
-    /// Writes C[0, 1:] (N − 1 values) or the whole CLS row C[0, :] (N values) to <paramref name="output"/>;
-    /// returns false if C[0, :] is not finite (a head sum overflowed). The vector v is kept in double: it
+    /// Writes the patch columns of r·C (the last output.Length of its N values) to <paramref name="output"/>;
+    /// returns false if r·C is not finite (a head sum overflowed). The vector v is kept in double: it
     /// sums N weighted rows per layer, and float32 accumulation there alone costs a few 1e-6 of relative
     /// accuracy. Each run of consecutive rows with v_i ≠ 0 (rows with v_i = 0 add nothing and are not read)
     /// is reduced at once into <paramref name="layerRows"/> ([N,N]; below the last layer a run is usually the
     /// whole layer), so that the source streams each head's rows contiguously: at ViT-B/16 shapes that is
     /// 1.3–1.5× faster than blocks of 20–80 rows, which restart the streams at every head.
     /// </summary>
-    private static bool FoldCore<TRows>(scoped ref TRows rows, int layers, int tokens, int startLayer,
+    private static bool FoldCore<TRows>(scoped ref TRows rows, int layers, int tokens, (int First, int Count) readoutRows, int startLayer,
         bool normalizeRows, scoped Span<double> vectors, scoped Span<float> layerRows, Span<float> output)
         where TRows : IRowSource, allows ref struct
     {
         var v = vectors[..tokens];
         var next = vectors.Slice(tokens, tokens);
         v.Clear();
-        v[0] = 1;
+        v.Slice(readoutRows.First, readoutRows.Count).Fill(1.0 / readoutRows.Count);
         double rowScale = rows.RowScale;
         for (int layer = layers - 1; layer >= startLayer; layer--)
         {
@@ -211,6 +216,9 @@ internal interface IRowSource
 
     /// <summary>Writes rows firstRow … firstRow+rowCount−1 of layer <paramref name="layer"/> (rowCount·N values) to <paramref name="buffer"/>.</summary>
     void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer);
+
+    /// <summary>Writes columns firstColumn … N−1 of row <paramref name="row"/> of layer <paramref name="layer"/> to <paramref name="buffer"/>.</summary>
+    void ReadRowTail(int layer, int row, int firstColumn, scoped Span<float> buffer);
 }
 
 /// <summary>Rows of already head-reduced maps [L,B,N,N] (the GPU-reduced path): no reduction.</summary>
@@ -226,10 +234,17 @@ internal ref struct ReducedRows(ReadOnlySpan<float> maps, AttentionShape shape, 
 
     public readonly bool AllFinite => allFinite;
 
-    public void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer)
+    public void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer) =>
+        Copy(RowOffset(layer, firstRow), rowCount * tokens, buffer);
+
+    public void ReadRowTail(int layer, int row, int firstColumn, scoped Span<float> buffer) =>
+        Copy(RowOffset(layer, row) + firstColumn, tokens - firstColumn, buffer);
+
+    private readonly long RowOffset(int layer, int row) => (((long)layer * batch + image) * tokens + row) * tokens;
+
+    private void Copy(long offset, int count, scoped Span<float> buffer)
     {
-        long offset = (((long)layer * batch + image) * tokens + firstRow) * tokens;
-        var slice = maps.Slice((int)offset, rowCount * tokens);
+        var slice = maps.Slice((int)offset, count);
         if (allFinite && !TensorPrimitives.IsFiniteAll(slice))
         {
             allFinite = false;

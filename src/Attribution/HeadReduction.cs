@@ -86,12 +86,17 @@ internal ref struct HeadRows(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<
 
     public readonly bool AllFinite => RowReduction.IsFinite(probe);
 
-    public void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer)
+    public void ReadRows(int layer, int firstRow, int rowCount, scoped Span<float> buffer) =>
+        SumHeads(layer, firstRow * shape.Tokens, rowCount * shape.Tokens, buffer);
+
+    public void ReadRowTail(int layer, int row, int firstColumn, scoped Span<float> buffer) =>
+        SumHeads(layer, row * shape.Tokens + firstColumn, shape.Tokens - firstColumn, buffer);
+
+    private void SumHeads(int layer, int start, int count, scoped Span<float> buffer)
     {
         int layerStart = (int)shape.Offset(layer, image);
         var xLayer = x.Slice(layerStart, shape.ImageLayerStride);
         var yLayer = rule == HeadRule.MeanClampedProduct ? y.Slice(layerStart, shape.ImageLayerStride) : default;
-        int n = shape.Tokens;
-        RowReduction.SumHeads(rule, xLayer, yLayer, shape.HeadStride, shape.Heads, firstRow * n, rowCount * n, buffer, ref probe);
+        RowReduction.SumHeads(rule, xLayer, yLayer, shape.HeadStride, shape.Heads, start, count, buffer, ref probe);
     }
 }

@@ -8,6 +8,8 @@ namespace Dermxai.Attribution;
 /// <summary>
 /// Relevance maps for a batch: contract tensors [L,B,H,N,N] → one g×g grid of raw relevance per image
 /// (row-major patch order, equal to the reference's output vector before upsampling/normalisation).
+/// Each map explains the shape's <see cref="Readout"/> rows where the reference explains the CLS row, and
+/// covers the patch columns P … N−1 only: prefix tokens never appear on the grid.
 /// Images are independent. Allocation-free per call except for the parallel path of large batches.
 /// </summary>
 public static class RelevanceMaps
@@ -21,7 +23,7 @@ public static class RelevanceMaps
     /// need, see <see cref="RelevanceMethods.Needs"/>); <paramref name="grids"/>: [B, g·g] output.
     /// <paramref name="startLayer"/> must be in [0, L); methods without one (<see cref="RelevanceMethods.UsesStartLayer"/>)
     /// ignore it. NaN/Inf is detected in every value the method reads (layers below startLayer and, for
-    /// the last layer, rows other than CLS do not influence the map and are not read).
+    /// the last layer, rows other than the readout rows do not influence the map and are not read).
     /// Throws <see cref="ArgumentException"/> naming the tensor and its expected shape.
     /// </summary>
     public static void Compute(RelevanceMethod method, AttentionShape shape,
@@ -43,8 +45,8 @@ public static class RelevanceMaps
 
     /// <summary>
     /// The path for graphs that reduce heads themselves: <paramref name="reducedMaps"/> is [L,B,N,N] with
-    /// Ā_l = the method's head mean (<see cref="RelevanceMethods.HeadRule"/>), so only stage 2 (the CLS
-    /// rollout, or the last layer's CLS row) runs here. <c>shape.Heads</c> is ignored. Not available for
+    /// Ā_l = the method's head mean (<see cref="RelevanceMethods.HeadRule"/>), so only stage 2 (the readout
+    /// rollout, or the last layer's readout rows) runs here. <c>shape.Heads</c> is ignored. Not available for
     /// attention_gradcam (its per-head weights are no elementwise head reduction).
     /// </summary>
     public static void ComputeFromReducedMaps(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> reducedMaps,
@@ -55,7 +57,7 @@ public static class RelevanceMaps
         {
             throw new ArgumentException($"{method.Id()} cannot be computed from head-reduced maps; it needs attn and attn_grad {shape.Describe()}.", nameof(method));
         }
-        var reducedShape = new AttentionShape(shape.Layers, shape.Batch, 1, shape.Tokens);
+        var reducedShape = shape.WithHeads(1);
         var layout = new Layout("L,B,N,N", shape.Layers, shape.Batch, shape.Tokens, shape.Tokens);
         ContractValidation.RequireLength("reducedMaps", reducedMaps, reducedShape.TensorLength, layout);
         ContractValidation.RequireStartLayer(startLayer, shape);
@@ -65,16 +67,10 @@ public static class RelevanceMaps
         {
             var rows = new ReducedRows(reducedMaps, reducedShape, image);
             var grid = Grid(grids, shape, image);
-            bool foldFinite = true;
-            if (method.IsRollout())
-            {
-                foldFinite = ClsRollout.FoldWithScratch(ref rows, shape.Layers, shape.Tokens, effectiveStart, method.NormalizesRows(), grid);
-            }
-            else
-            {
-                LastLayerClsRow(ref rows, shape, grid);
-            }
-            if (!foldFinite || !rows.AllFinite)
+            bool finite = method.IsRollout()
+                ? ClsRollout.FoldWithScratch(ref rows, shape, effectiveStart, method.NormalizesRows(), grid)
+                : LastBlockReadout.Compute(ref rows, shape, headCount: 1, grid);
+            if (!finite || !rows.AllFinite)
             {
                 throw new ArgumentException($"reducedMaps contains NaN or Inf (image {image}); expected finite float32 values in {layout}.", nameof(reducedMaps));
             }
@@ -141,7 +137,7 @@ public static class RelevanceMaps
         {
             RelevanceMethod.AttentionGradCam => AttentionGradCam.Compute(shape, attn, attnGrad, image, grid),
             _ when method.IsRollout() => Rollout(method, shape, attn, attnGrad, attnRel, startLayer, image, grid),
-            _ => LastLayerClsRow(method, shape, attn, attnRel, image, grid),
+            _ => LastBlock(method, shape, attn, attnGrad, attnRel, image, grid),
         };
         if (!finite)
         {
@@ -152,31 +148,25 @@ public static class RelevanceMaps
     private static bool Rollout(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
         ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int startLayer, int image, Span<float> grid)
     {
-        var (xTensor, yTensor) = HeadReduction.Operands(method);
-        var x = Pick(xTensor, attn, attnGrad, attnRel);
-        var y = Pick(yTensor, attn, attnGrad, attnRel);
-        var rows = new HeadRows(method.HeadRule()!.Value, x, y, shape, image);
-        bool foldFinite = ClsRollout.FoldWithScratch(ref rows, shape.Layers, shape.Tokens, startLayer, method.NormalizesRows(), grid);
+        var rows = HeadRowsOf(method, shape, attn, attnGrad, attnRel, image);
+        bool foldFinite = ClsRollout.FoldWithScratch(ref rows, shape, startLayer, method.NormalizesRows(), grid);
         return foldFinite && rows.AllFinite;
     }
 
-    private static void LastLayerClsRow(ref ReducedRows rows, AttentionShape shape, Span<float> grid)
+    /// <summary>raw_attention and partial_lrp: mean_h max(0, X_{L-1}) averaged over the readout rows, columns P … N−1.</summary>
+    private static bool LastBlock(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
+        ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int image, Span<float> grid)
     {
-        Span<float> clsRow = shape.Tokens <= ClsRollout.StackTokenLimit ? stackalloc float[shape.Tokens] : new float[shape.Tokens];
-        rows.ReadRows(shape.Layers - 1, 0, 1, clsRow);
-        clsRow[1..].CopyTo(grid);
+        var rows = HeadRowsOf(method, shape, attn, attnGrad, attnRel, image);
+        return LastBlockReadout.Compute(ref rows, shape, shape.Heads, grid);
     }
 
-    /// <summary>raw_attention and partial_lrp: mean_h max(0, X_{L-1})[0, 1:].</summary>
-    private static bool LastLayerClsRow(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
-        ReadOnlySpan<float> attnRel, int image, Span<float> grid)
+    private static HeadRows HeadRowsOf(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
+        ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int image)
     {
-        var x = method == RelevanceMethod.RawAttention ? attn : attnRel;
-        var layer = x.Slice((int)shape.Offset(shape.Layers - 1, image), shape.ImageLayerStride);
-        var probe = Vector<float>.Zero;
-        RowReduction.SumHeads(HeadRule.MeanClamped, layer, default, shape.HeadStride, shape.Heads, 1, shape.GridCells, grid, ref probe);
-        TensorPrimitives.Divide(grid, shape.Heads, grid);
-        return RowReduction.IsFinite(probe) && TensorPrimitives.IsFiniteAll(grid);
+        var (xTensor, yTensor) = HeadReduction.Operands(method);
+        return new HeadRows(method.HeadRule()!.Value, Pick(xTensor, attn, attnGrad, attnRel), Pick(yTensor, attn, attnGrad, attnRel),
+            shape, image);
     }
 
     private static ReadOnlySpan<float> Pick(ContractTensors tensor, ReadOnlySpan<float> attn,

@@ -71,7 +71,7 @@ public static class RelevanceMethods
     public static bool UsesStartLayer(this RelevanceMethod m) =>
         m is RelevanceMethod.TransformerAttribution or RelevanceMethod.LrpRollout or RelevanceMethod.AttentionRollout;
 
-    /// <summary>True where the map is a CLS-row rollout over several layers (false: last block only).</summary>
+    /// <summary>True where the map is a readout-row rollout over several layers (false: last block only).</summary>
     public static bool IsRollout(this RelevanceMethod m) =>
         m is RelevanceMethod.TransformerAttribution or RelevanceMethod.GenericAttention
             or RelevanceMethod.AttentionRollout or RelevanceMethod.LrpRollout;

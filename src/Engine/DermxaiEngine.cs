@@ -66,7 +66,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         }
         try
         {
-            var model = ModelDescription.Parse(path, full.Metadata, sha);
+            var model = ModelDescription.Parse(path, full.Metadata, sha, full.OutputDimension(OnnxGraph.AttnOutput, axis: 3));
             if (full.Metadata.GetValueOrDefault("dermxai.graph") == "forward" || !full.HasOutput(OnnxGraph.AttnOutput))
                 throw new InvalidDataException(
                     $"{Path.GetFileName(path)} is a forward-only graph; serve the full graph (with attn, attn_grad, attn_rel) instead.");
@@ -171,7 +171,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         int startLayer = method.UsesStartLayer() ? request.StartLayer : 0;
         var clock = Stopwatch.StartNew();
         var grid = new float[g * g];
-        var shape = new AttentionShape(Model.NumLayers, 1, Model.NumHeads, Model.Tokens);
+        var shape = Model.ContractShape(batch: 1);
         RelevanceMaps.Compute(method, shape, row.Attn ?? [], row.AttnGrad ?? [], row.AttnRel ?? [], startLayer, grid);
         double attributionMs = clock.Elapsed.TotalMilliseconds;
 

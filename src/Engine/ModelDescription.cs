@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Dermxai.Attribution;
 
 namespace Dermxai.Engine;
 
@@ -26,14 +27,29 @@ public sealed record ModelDescription
     public required string DType { get; init; }
     /// <summary>sha256 of the ONNX file, lower-case hex.</summary>
     public required string ModelSha256 { get; init; }
+    /// <summary>
+    /// P, the tokens in front of the patch grid (class, distillation, registers); metadata 'prefix_tokens',
+    /// 1 (the class token) when absent.
+    /// </summary>
+    public int PrefixTokens { get; init; } = 1;
+    /// <summary>The token rows the logits read (metadata 'readout'); the class token when absent.</summary>
+    public Readout Readout { get; init; } = Readout.Class;
 
     public int NumClasses => Labels.Count;
     public int GridSize => ImageSize / PatchSize;
-    public int Tokens => GridSize * GridSize + 1;
+    /// <summary>N = P + g², the tokens of every attention matrix.</summary>
+    public int Tokens => GridSize * GridSize + PrefixTokens;
     public bool IsFloat64 => DType == "float64";
 
-    /// <summary>Reads and checks the metadata; refuses anything that is not contract version 1.</summary>
-    internal static ModelDescription Parse(string path, IReadOnlyDictionary<string, string> meta, string sha256)
+    /// <summary>The shape and token layout of the attention contract tensors for <paramref name="batch"/> images.</summary>
+    public AttentionShape ContractShape(int batch) => new(NumLayers, batch, NumHeads, Tokens, PrefixTokens, Readout);
+
+    /// <summary>
+    /// Reads and checks the metadata; refuses anything that is not contract version 1, and a token layout
+    /// that disagrees with <paramref name="graphTokens"/>, the N of the graph's attention outputs (≤ 0: not
+    /// fixed in the graph, not checked).
+    /// </summary>
+    internal static ModelDescription Parse(string path, IReadOnlyDictionary<string, string> meta, string sha256, int graphTokens = -1)
     {
         string name = Path.GetFileName(path);
         if (!meta.TryGetValue("dermxai.contract", out var contract))
@@ -92,7 +108,44 @@ public sealed record ModelDescription
         };
         if (model.ImageSize % model.PatchSize != 0)
             throw new InvalidDataException($"{name}: image_size {model.ImageSize} is not a multiple of patch_size {model.PatchSize}.");
+        var (prefixTokens, readout) = ParseTokenLayout(name, meta);
+        model = model with { PrefixTokens = prefixTokens, Readout = readout };
+        if (graphTokens > 0 && graphTokens != model.Tokens)
+            throw new InvalidDataException(
+                $"{name}: prefix_tokens {prefixTokens} + grid² {model.GridSize * model.GridSize} = {model.Tokens} tokens, but the graph's attention outputs have N = {graphTokens}.");
         return model;
+    }
+
+    private static (int PrefixTokens, Readout Readout) ParseTokenLayout(string name, IReadOnlyDictionary<string, string> meta)
+    {
+        int prefixTokens = ParsePrefixTokens(name, meta);
+        var readout = ParseReadout(name, meta);
+        int needed = readout.MinimumPrefixTokens();
+        if (prefixTokens < needed)
+        {
+            string reads = needed == 1 ? "the class token" : "the class and distillation tokens";
+            string given = meta.ContainsKey("readout") ? "" : " (the default without a 'readout' entry)";
+            throw new InvalidDataException(
+                $"{name}: readout '{readout.Id()}'{given} reads {reads}, so it needs prefix_tokens ≥ {needed}, but prefix_tokens is {prefixTokens}.");
+        }
+        return (prefixTokens, readout);
+    }
+
+    private static int ParsePrefixTokens(string name, IReadOnlyDictionary<string, string> meta)
+    {
+        if (!meta.TryGetValue("prefix_tokens", out var text)) return 1;
+        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var p)
+            ? p
+            : throw new InvalidDataException($"{name}: metadata 'prefix_tokens' must be a non-negative integer, got '{text}'.");
+    }
+
+    private static Readout ParseReadout(string name, IReadOnlyDictionary<string, string> meta)
+    {
+        if (!meta.TryGetValue("readout", out var text)) return Readout.Class;
+        return Readouts.TryParse(text, out var readout)
+            ? readout
+            : throw new InvalidDataException(
+                $"{name}: readout '{text}' is not supported ({string.Join(", ", Readouts.All.Select(r => r.Id()))}).");
     }
 
     internal static string FileSha256(string path)

@@ -40,6 +40,10 @@ internal sealed class OnnxGraph : IDisposable
     public IReadOnlyDictionary<string, string> Metadata => _session.ModelMetadata.CustomMetadataMap;
     public bool HasOutput(string name) => _session.OutputMetadata.ContainsKey(name);
 
+    /// <summary>The size of one axis of an output as declared in the graph; -1 if the output is absent or the axis is symbolic.</summary>
+    public int OutputDimension(string name, int axis) =>
+        _session.OutputMetadata.TryGetValue(name, out var output) && axis < output.Dimensions.Length ? output.Dimensions[axis] : -1;
+
     /// <summary>Opens the session on the chosen device; returns the device actually used.</summary>
     internal static (OnnxGraph Graph, string Device) Open(
         string path, string name, EngineOptions options, bool float64, ILogger logger)

@@ -5,11 +5,12 @@ namespace Dermxai.Attribution.Tests;
 /// <summary>Seeded random contract tensors: softmax attention rows, signed gradients and relevances.</summary>
 internal static class RandomContract
 {
-    public static ContractBatch Create(int seed, int layers, int batch, int heads, int grid)
+    public static ContractBatch Create(int seed, int layers, int batch, int heads, int grid, int prefixTokens = 1,
+        Readout readout = Readout.Class)
     {
         var random = new Random(seed);
-        int tokens = grid * grid + 1;
-        var shape = new AttentionShape(layers, batch, heads, tokens);
+        int tokens = grid * grid + prefixTokens;
+        var shape = new AttentionShape(layers, batch, heads, tokens, prefixTokens, readout);
         var attn = new float[shape.TensorLength];
         for (long row = 0; row < shape.TensorLength / tokens; row++)
         {
@@ -55,6 +56,27 @@ internal static class RandomContract
                 {
                     Array.Copy(tensor, block + (long)permutation[head] * shape.HeadStride, result,
                         block + (long)head * shape.HeadStride, shape.HeadStride);
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The same tensors with the tokens renumbered: result[.., i, j] = tensor[.., order[i], order[j]] in every
+    /// head's [N,N] matrix.
+    /// </summary>
+    public static float[] PermuteTokens(AttentionShape shape, float[] tensor, int[] order)
+    {
+        var result = new float[tensor.Length];
+        int n = shape.Tokens;
+        for (long head = 0; head < tensor.Length; head += shape.HeadStride)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    result[head + i * n + j] = tensor[head + order[i] * n + order[j]];
                 }
             }
         }

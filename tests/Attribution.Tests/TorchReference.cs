@@ -23,17 +23,32 @@ internal static class TorchReference
         """;
 
     /// <summary>F.interpolate(bilinear, align_corners=False) by size, or by an integer scale_factor as the reference calls it.</summary>
-    public static float[] Interpolate(float[] src, int rows, int cols, int outRows, int outCols, int scaleFactor)
-    {
-        string folder = Path.Combine(Path.GetTempPath(), "dermxai-attribution-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        try
+    public static float[] Interpolate(float[] src, int rows, int cols, int outRows, int outCols, int scaleFactor) =>
+        InTempFolder(folder =>
         {
             string srcPath = Path.Combine(folder, "src.f32"), outPath = Path.Combine(folder, "out.f32");
             File.WriteAllBytes(srcPath, System.Runtime.InteropServices.MemoryMarshal.AsBytes(src.AsSpan()).ToArray());
             Run(InterpolateScript, srcPath, outPath, rows, cols, outRows, outCols, scaleFactor);
             var bytes = File.ReadAllBytes(outPath);
             return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+        });
+
+    /// <summary>Runs <paramref name="script"/> with an output path as argv[1], then <paramref name="args"/>; returns the float64 values it wrote there.</summary>
+    public static double[] RunForDoubles(string script, params object[] args) =>
+        InTempFolder(folder =>
+        {
+            string outPath = Path.Combine(folder, "out.f64");
+            Run(script, [outPath, .. args]);
+            return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(outPath)).ToArray();
+        });
+
+    private static T InTempFolder<T>(Func<string, T> work)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "dermxai-attribution-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            return work(folder);
         }
         finally
         {

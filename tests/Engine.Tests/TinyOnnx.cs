@@ -21,9 +21,15 @@ internal static class TinyOnnx
         model.AddRange(Field(7, graph.ToArray()));                     // graph
         model.AddRange(Field(8, Message(Varint(2, 13))));              // opset_import { version: 13 }
         foreach (var (key, value) in metadata)
-            model.AddRange(Field(14, Message(Field(1, Str(key)), Field(2, Str(value)))));
+            model.AddRange(MetadataEntry(key, value));
         return model.ToArray();
     }
+
+    /// <summary>
+    /// One ModelProto metadata_props entry; appended to a serialised model it adds that entry (protobuf
+    /// concatenates repeated fields).
+    /// </summary>
+    internal static byte[] MetadataEntry(string key, string value) => Field(14, Message(Field(1, Str(key)), Field(2, Str(value))));
 
     private static byte[] ValueInfo(string name)
     {

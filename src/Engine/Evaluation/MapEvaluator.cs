@@ -158,7 +158,7 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     {
         int g = _model.GridSize, s = _model.ImageSize;
         var grid = new float[g * g];
-        var shape = new AttentionShape(_model.NumLayers, 1, _model.NumHeads, _model.Tokens);
+        var shape = _model.ContractShape(batch: 1);
         RelevanceMaps.Compute(method, shape, row.Attn ?? [], row.AttnGrad ?? [], row.AttnRel ?? [], settings.StartLayer, grid);
         var upsampled = new float[s * s];
         MapRendering.UpsampleBilinear(grid, g, g, upsampled, s, s);

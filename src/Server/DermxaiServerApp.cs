@@ -13,21 +13,6 @@ namespace Dermxai.Server;
 /// </summary>
 public static class DermxaiServerApp
 {
-    /// <summary>Command-line switches and the settings they set (besides --Dermxai:Key=value).</summary>
-    private static readonly Dictionary<string, string> Switches = new()
-    {
-        ["--model"] = "Dermxai:Model",
-        ["--forward-model"] = "Dermxai:ForwardModel",
-        ["--device"] = "Dermxai:Device",
-        ["--metrics-url"] = "Dermxai:MetricsUrl",
-        ["--max-batch-size"] = "Dermxai:MaxBatchSize",
-        ["--max-queue-delay-ms"] = "Dermxai:MaxQueueDelayMs",
-        ["--max-queue-size"] = "Dermxai:MaxQueueSize",
-        ["--intra-op-threads"] = "Dermxai:IntraOpThreads",
-        ["--require-model"] = "Dermxai:RequireModel",
-        ["--json-logs"] = "Dermxai:JsonLogs",
-    };
-
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -35,7 +20,7 @@ public static class DermxaiServerApp
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Configuration.AddCommandLine(args, Switches);
+        builder.Configuration.AddCommandLine(args, ServerCommandLine.Mappings());
         var section = builder.Configuration.GetSection(ServerOptions.Section);
         builder.Services.Configure<ServerOptions>(section);
         var settings = section.Get<ServerOptions>() ?? new ServerOptions();
@@ -72,7 +57,7 @@ public static class DermxaiServerApp
     {
         string urls = !string.IsNullOrWhiteSpace(settings.Urls) ? settings.Urls
             : builder.Configuration["urls"] is { Length: > 0 } given ? given
-            : "http://127.0.0.1:5000";
+            : ServerOptions.DefaultUrls;
         var grpcUrls = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         SecurityRegistration.CheckTlsConsistency(tls, grpcUrls);
         builder.WebHost.ConfigureKestrel(kestrel =>

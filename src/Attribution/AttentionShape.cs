@@ -41,9 +41,6 @@ public readonly record struct AttentionShape(int Layers, int Batch, int Heads, i
     /// <summary>"[L,B,H,N,N] = [12,1,12,197,197]", for error messages.</summary>
     public string Describe() => $"[L,B,H,N,N] = [{Layers},{Batch},{Heads},{Tokens},{Tokens}]";
 
-    /// <summary>The same shape for a batch of one image (for stage-wise callers).</summary>
-    public AttentionShape WithBatch(int batch) => new(Layers, batch, Heads, Tokens);
-
     /// <summary>Throws if this is <c>default</c> or otherwise unvalidated.</summary>
     internal void EnsureValid()
     {

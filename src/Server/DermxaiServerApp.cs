@@ -44,6 +44,7 @@ public static class DermxaiServerApp
         builder.Services.AddGrpcReflection();
 
         var app = builder.Build();
+        app.UseMiddleware<RequestIdMiddleware>();
         app.UseDermxaiAccessControl();
         app.MapGrpcService<DermxaiService>();
         app.MapGrpcService<HealthServiceImpl>();
@@ -60,20 +61,37 @@ public static class DermxaiServerApp
             : ServerOptions.DefaultUrls;
         var grpcUrls = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         SecurityRegistration.CheckTlsConsistency(tls, grpcUrls);
+        var grpcEndpoints = grpcUrls.Select(ParseEndpoint).ToList();
+        var metricsEndpoint = string.IsNullOrWhiteSpace(settings.MetricsUrl) ? null : ParseEndpoint(settings.MetricsUrl);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var url in grpcUrls)
-                Listen(kestrel, url, HttpProtocols.Http2, tls);
-            if (!string.IsNullOrWhiteSpace(settings.MetricsUrl))
-                Listen(kestrel, settings.MetricsUrl, HttpProtocols.Http1, tls);
+            foreach (var endpoint in grpcEndpoints)
+                Listen(kestrel, endpoint, HttpProtocols.Http2, tls);
+            if (metricsEndpoint is not null)
+                Listen(kestrel, metricsEndpoint, HttpProtocols.Http1, tls);
         });
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, TlsOptions tls)
+    /// <summary>
+    /// Listens where <paramref name="endpoint"/> says, as Kestrel's own --urls does: localhost on loopback,
+    /// an IPv4 or IPv6 literal on that address, and *, + or any host name on every interface.
+    /// </summary>
+    private static void Listen(KestrelServerOptions kestrel, BindingAddress endpoint, HttpProtocols protocols, TlsOptions tls)
     {
-        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
-        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(uri, tls); };
-        if (uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, configure);
-        else kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
+        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(endpoint.Scheme, endpoint.ToString(), tls); };
+        if (string.Equals(endpoint.Host, "localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(endpoint.Port, configure);
+        else if (IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var ip)) kestrel.Listen(ip, endpoint.Port, configure);
+        else kestrel.ListenAnyIP(endpoint.Port, configure);
+    }
+
+    /// <summary>A URL of --urls or --metrics-url; refuses the start with a sentence when it is not one.</summary>
+    private static BindingAddress ParseEndpoint(string url)
+    {
+        try { return BindingAddress.Parse(url); }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException(
+                $"Endpoint '{url}' is not a URL like http://HOST:PORT (HOST: a name, localhost, *, +, an IPv4 address or [IPv6]); check --urls and --metrics-url.", e);
+        }
     }
 }

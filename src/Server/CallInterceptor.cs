@@ -54,7 +54,10 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
 /// <summary>Failures → gRPC statuses with one human sentence (DESIGN.md "Errors").</summary>
 internal static class ErrorMapping
 {
-    internal static Status ToStatus(Exception e, ServerCallContext context) => e switch
+    /// <summary>The longest status message sent; engine sentences quote at most a short prefix of client text.</summary>
+    internal const int MaxDetail = 512;
+
+    internal static Status ToStatus(Exception e, ServerCallContext context) => Bounded(e switch
     {
         RpcException rpc => rpc.Status,
         _ when Security.MalformedMessageMiddleware.IsMalformedMessage(e) => new Status(StatusCode.InvalidArgument, Security.MalformedMessageMiddleware.Sentence),
@@ -69,7 +72,10 @@ internal static class ErrorMapping
         OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
             new Status(StatusCode.Cancelled, "The call was cancelled by the client."),
         _ => new Status(StatusCode.Internal, $"Internal error; quote request id {RequestIds.Of(context)} when reporting it."),
-    };
+    });
+
+    private static Status Bounded(Status status) =>
+        status.Detail.Length <= MaxDetail ? status : new Status(status.StatusCode, status.Detail[..(MaxDetail - 1)] + "…");
 
     /// <summary>One line per failure: internal errors with the exception (for the operator), others with their sentence.</summary>
     internal static void Log(ILogger logger, Exception e, Status status, string rpc, string requestId, TimeSpan elapsed)

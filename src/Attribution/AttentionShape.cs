@@ -65,9 +65,6 @@ public readonly record struct AttentionShape(int Layers, int Batch, int Heads, i
     /// <summary>"[L,B,H,N,N] = [12,1,12,197,197]", for error messages.</summary>
     public string Describe() => $"[L,B,H,N,N] = [{Layers},{Batch},{Heads},{Tokens},{Tokens}]";
 
-    /// <summary>The same shape and token layout for another batch size (for stage-wise callers).</summary>
-    public AttentionShape WithBatch(int batch) => new(Layers, batch, Heads, Tokens, PrefixTokens, Readout);
-
     /// <summary>The same shape and token layout with another head count (head-reduced maps have one).</summary>
     public AttentionShape WithHeads(int heads) => new(Layers, Batch, heads, Tokens, PrefixTokens, Readout);
 

@@ -25,32 +25,21 @@ public static class ClsRollout
 
     /// <summary>
     /// Folds head-reduced maps <paramref name="layerMaps"/> ([L,N,N], layer 0 first, each Ā_l = the
-    /// stage-1 head mean) into the patch columns of the CLS row: <paramref name="patchRelevance"/>
-    /// receives C[0, 1:] (N − 1 values, row-major g×g). This is the whole host-side work for a graph that
-    /// exports head-reduced [L,B,N,N] maps (pass one image's [L,N,N] slice).
-    /// </summary>
-    public static void Fold(ReadOnlySpan<float> layerMaps, int layers, int tokens, int startLayer, bool normalizeRows,
-        Span<float> patchRelevance) =>
-        FoldValidated(layerMaps, layers, tokens, startLayer, normalizeRows, patchRelevance, "patchRelevance", tokens - 1);
-
-    /// <summary>
-    /// As <see cref="Fold"/> but returns the whole CLS row C[0, :] (N values, CLS column first); with
-    /// row normalisation it sums to 1.
+    /// stage-1 head mean) into the whole CLS row: <paramref name="clsRow"/> receives C[0, :] (N values,
+    /// CLS column first; the patch columns C[0, 1:] are row-major g×g); with row normalisation it sums
+    /// to 1. This is the whole host-side work for a graph that exports head-reduced [L,B,N,N] maps
+    /// (pass one image's [L,N,N] slice).
     /// </summary>
     public static void FoldClsRow(ReadOnlySpan<float> layerMaps, int layers, int tokens, int startLayer, bool normalizeRows,
-        Span<float> clsRow) =>
-        FoldValidated(layerMaps, layers, tokens, startLayer, normalizeRows, clsRow, "clsRow", tokens);
-
-    private static void FoldValidated(ReadOnlySpan<float> layerMaps, int layers, int tokens, int startLayer,
-        bool normalizeRows, Span<float> output, string outputName, int outputLength)
+        Span<float> clsRow)
     {
         var shape = new AttentionShape(layers, 1, 1, tokens);
         var layout = new Layout("L,N,N", layers, tokens, tokens);
         ContractValidation.RequireLength("layerMaps", layerMaps, shape.TensorLength, layout);
         ContractValidation.RequireStartLayer(startLayer, shape);
-        ContractValidation.RequireLength(outputName, output, outputLength, new Layout("N", outputLength));
+        ContractValidation.RequireLength("clsRow", clsRow, tokens, new Layout("N", tokens));
         var rows = new ReducedRows(layerMaps, shape, image: 0);
-        bool finite = FoldWithScratch(ref rows, shape, startLayer, normalizeRows, output);
+        bool finite = FoldWithScratch(ref rows, shape, startLayer, normalizeRows, clsRow);
         if (!finite || !rows.AllFinite)
         {
             throw new ArgumentException($"layerMaps contains NaN or Inf; expected finite float32 values in {layout}.", nameof(layerMaps));

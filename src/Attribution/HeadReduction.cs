@@ -23,22 +23,6 @@ public static class HeadReduction
         TensorPrimitives.Divide(reduced, heads, reduced);
     }
 
-    /// <summary>Reduces row <paramref name="row"/> of one layer into <paramref name="reducedRow"/> ([N]).</summary>
-    public static void ReduceRow(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int heads, int tokens,
-        int row, Span<float> reducedRow)
-    {
-        ValidateLayer(rule, x, y, heads, tokens);
-        if ((uint)row >= (uint)tokens)
-        {
-            throw new ArgumentException($"row {row} is out of range for a layer [H,N,N] = [{heads},{tokens},{tokens}]: expected 0..{tokens - 1}.");
-        }
-        ContractValidation.RequireLength("reducedRow", reducedRow, tokens, new Layout("N", tokens));
-        var probe = Vector<float>.Zero;
-        RowReduction.SumHeads(rule, x, y, tokens * tokens, heads, row * tokens, tokens, reducedRow, ref probe);
-        RequireFinite(probe, reducedRow, heads, tokens);
-        TensorPrimitives.Divide(reducedRow, heads, reducedRow);
-    }
-
     /// <summary>The contract tensors that feed x and y of <paramref name="method"/>'s head rule.</summary>
     public static (ContractTensors X, ContractTensors Y) Operands(RelevanceMethod method) => method switch
     {

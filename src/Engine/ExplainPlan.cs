@@ -79,7 +79,7 @@ internal sealed class ExplainPlan
             case TargetKind.ClassIndex when target.Value < 0 || target.Value >= classes:
                 throw EngineException.Invalid($"Class index {target.Value} is out of range; this model has {classes} classes (0 to {classes - 1}).");
             case TargetKind.ClassLabel when IndexOfLabel(target.Label ?? "", model) < 0:
-                throw EngineException.Invalid($"Unknown class label '{target.Label}'; GetModelInfo lists the model's labels.");
+                throw EngineException.Invalid($"Unknown class label {ClientText.Quote(target.Label)}; GetModelInfo lists the model's labels.");
         }
     }
 
@@ -91,7 +91,7 @@ internal sealed class ExplainPlan
         {
             if (!RelevanceMethods.TryParse(id, out var method))
                 throw EngineException.Invalid(
-                    $"Unknown method '{id}'; use one of {string.Join(", ", RelevanceMethods.All.Select(m => m.Id()))}.");
+                    $"Unknown method {ClientText.Quote(id)}; use one of {string.Join(", ", RelevanceMethods.All.Select(m => m.Id()))}.");
             if (!methods.Contains(method)) methods.Add(method);
         }
         return methods;
@@ -108,7 +108,7 @@ internal sealed class ExplainPlan
         "" or "jet" => Colormap.Jet,
         "turbo" => Colormap.Turbo,
         "viridis" => Colormap.Viridis,
-        _ => throw EngineException.Invalid($"Unknown colormap '{name}'; use jet, turbo or viridis."),
+        _ => throw EngineException.Invalid($"Unknown colormap {ClientText.Quote(name)}; use jet, turbo or viridis."),
     };
 
     private static float CheckAlpha(float alpha)

@@ -81,7 +81,7 @@ internal static class Preprocessor
         int s = model.ImageSize;
         if (shape.Length != 3 || shape[0] != 3 || shape[1] != s || shape[2] != s)
             throw EngineException.Invalid(
-                $"The tensor has shape [{string.Join(", ", shape)}], but this model needs [3, {s}, {s}].");
+                $"The tensor has shape {ClientText.Shape(shape)}, but this model needs [3, {s}, {s}].");
         if (values.Length != 3 * s * s)
             throw EngineException.Invalid(
                 $"The tensor has {values.Length} values, but shape [3, {s}, {s}] needs {3 * s * s}.");

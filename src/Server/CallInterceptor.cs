@@ -11,8 +11,6 @@ namespace Dermxai.Server;
 /// </summary>
 internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterceptor> logger) : Interceptor
 {
-    private const string RequestIdKey = "x-request-id";
-
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
         Observe(context, () => continuation(request, context));
@@ -31,11 +29,11 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
 
     private async Task<T> Observe<T>(ServerCallContext context, Func<Task<T>> call)
     {
-        string rpc = context.Method[(context.Method.LastIndexOf('/') + 1)..];
-        string requestId = RequestIds.Assign(context);
+        string rpc = RpcLabels.Of(context.Method);
+        string requestId = RequestIds.Of(context);
         var clock = Stopwatch.StartNew();
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Rpc"] = rpc });
-        await context.WriteResponseHeadersAsync(new Metadata { { RequestIdKey, requestId } });
+        await context.WriteResponseHeadersAsync(new Metadata()); // sends x-request-id (set by RequestIdMiddleware) at once
         try
         {
             var result = await call();
@@ -47,11 +45,7 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
         {
             var status = ErrorMapping.ToStatus(e, context);
             metrics.RecordRequest(rpc, status.StatusCode, clock.Elapsed);
-            if (status.StatusCode == StatusCode.Internal)
-                logger.LogError(e, "{Rpc} {RequestId} failed with an internal error", rpc, requestId);
-            else
-                logger.LogInformation("{Rpc} {RequestId} {Code}: {Detail} ({Ms:F1} ms)", rpc, requestId, status.StatusCode, status.Detail,
-                    clock.Elapsed.TotalMilliseconds);
+            ErrorMapping.Log(logger, e, status, rpc, requestId, clock.Elapsed);
             throw new RpcException(status);
         }
     }
@@ -60,7 +54,10 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
 /// <summary>Failures → gRPC statuses with one human sentence (docs/contract.md#errors).</summary>
 internal static class ErrorMapping
 {
-    internal static Status ToStatus(Exception e, ServerCallContext context) => e switch
+    /// <summary>The longest status message sent; engine sentences quote at most a short prefix of client text.</summary>
+    internal const int MaxDetail = 512;
+
+    internal static Status ToStatus(Exception e, ServerCallContext context) => Bounded(e switch
     {
         RpcException rpc => rpc.Status,
         _ when Security.MalformedMessageMiddleware.IsMalformedMessage(e) => new Status(StatusCode.InvalidArgument, Security.MalformedMessageMiddleware.Sentence),
@@ -75,26 +72,18 @@ internal static class ErrorMapping
         OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
             new Status(StatusCode.Cancelled, "The call was cancelled by the client."),
         _ => new Status(StatusCode.Internal, $"Internal error; quote request id {RequestIds.Of(context)} when reporting it."),
-    };
-}
+    });
 
-/// <summary>The request id of a call, kept in its UserState.</summary>
-internal static class RequestIds
-{
-    private const string Key = "dermxai.request_id";
+    private static Status Bounded(Status status) =>
+        status.Detail.Length <= MaxDetail ? status : new Status(status.StatusCode, status.Detail[..(MaxDetail - 1)] + "…");
 
-    internal static string Assign(ServerCallContext context)
+    /// <summary>One line per failure: internal errors with the exception (for the operator), others with their sentence.</summary>
+    internal static void Log(ILogger logger, Exception e, Status status, string rpc, string requestId, TimeSpan elapsed)
     {
-        string? given = context.RequestHeaders.GetValue("x-request-id");
-        string id = IsUsable(given) ? given! : Guid.NewGuid().ToString("N");
-        context.UserState[Key] = id;
-        return id;
+        if (status.StatusCode == StatusCode.Internal)
+            logger.LogError(e, "{Rpc} {RequestId} failed with an internal error", rpc, requestId);
+        else
+            logger.LogInformation("{Rpc} {RequestId} {Code}: {Detail} ({Ms:F1} ms)", rpc, requestId, status.StatusCode, status.Detail,
+                elapsed.TotalMilliseconds);
     }
-
-    internal static string Of(ServerCallContext context) =>
-        context.UserState.TryGetValue(Key, out var id) ? (string)id : "";
-
-    /// <summary>Caller ids are echoed and logged: accept short printable ASCII only.</summary>
-    internal static bool IsUsable(string? id) =>
-        !string.IsNullOrEmpty(id) && id.Length <= 128 && id.All(c => c is > ' ' and < (char)127);
 }

@@ -13,21 +13,6 @@ namespace Dermxai.Server;
 /// </summary>
 public static class DermxaiServerApp
 {
-    /// <summary>Command-line switches and the settings they set (besides --Dermxai:Key=value).</summary>
-    private static readonly Dictionary<string, string> Switches = new()
-    {
-        ["--model"] = "Dermxai:Model",
-        ["--forward-model"] = "Dermxai:ForwardModel",
-        ["--device"] = "Dermxai:Device",
-        ["--metrics-url"] = "Dermxai:MetricsUrl",
-        ["--max-batch-size"] = "Dermxai:MaxBatchSize",
-        ["--max-queue-delay-ms"] = "Dermxai:MaxQueueDelayMs",
-        ["--max-queue-size"] = "Dermxai:MaxQueueSize",
-        ["--intra-op-threads"] = "Dermxai:IntraOpThreads",
-        ["--require-model"] = "Dermxai:RequireModel",
-        ["--json-logs"] = "Dermxai:JsonLogs",
-    };
-
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -35,7 +20,7 @@ public static class DermxaiServerApp
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Configuration.AddCommandLine(args, Switches);
+        builder.Configuration.AddCommandLine(args, ServerCommandLine.Mappings());
         var section = builder.Configuration.GetSection(ServerOptions.Section);
         builder.Services.Configure<ServerOptions>(section);
         var settings = section.Get<ServerOptions>() ?? new ServerOptions();
@@ -59,6 +44,7 @@ public static class DermxaiServerApp
         builder.Services.AddGrpcReflection();
 
         var app = builder.Build();
+        app.UseMiddleware<RequestIdMiddleware>();
         app.UseDermxaiAccessControl();
         app.MapGrpcService<DermxaiService>();
         app.MapGrpcService<HealthServiceImpl>();
@@ -72,23 +58,40 @@ public static class DermxaiServerApp
     {
         string urls = !string.IsNullOrWhiteSpace(settings.Urls) ? settings.Urls
             : builder.Configuration["urls"] is { Length: > 0 } given ? given
-            : "http://127.0.0.1:5000";
+            : ServerOptions.DefaultUrls;
         var grpcUrls = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         SecurityRegistration.CheckTlsConsistency(tls, grpcUrls);
+        var grpcEndpoints = grpcUrls.Select(ParseEndpoint).ToList();
+        var metricsEndpoint = string.IsNullOrWhiteSpace(settings.MetricsUrl) ? null : ParseEndpoint(settings.MetricsUrl);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var url in grpcUrls)
-                Listen(kestrel, url, HttpProtocols.Http2, tls);
-            if (!string.IsNullOrWhiteSpace(settings.MetricsUrl))
-                Listen(kestrel, settings.MetricsUrl, HttpProtocols.Http1, tls);
+            foreach (var endpoint in grpcEndpoints)
+                Listen(kestrel, endpoint, HttpProtocols.Http2, tls);
+            if (metricsEndpoint is not null)
+                Listen(kestrel, metricsEndpoint, HttpProtocols.Http1, tls);
         });
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, TlsOptions tls)
+    /// <summary>
+    /// Listens where <paramref name="endpoint"/> says, as Kestrel's own --urls does: localhost on loopback,
+    /// an IPv4 or IPv6 literal on that address, and *, + or any host name on every interface.
+    /// </summary>
+    private static void Listen(KestrelServerOptions kestrel, BindingAddress endpoint, HttpProtocols protocols, TlsOptions tls)
     {
-        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
-        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(uri, tls); };
-        if (uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, configure);
-        else kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
+        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(endpoint.Scheme, endpoint.ToString(), tls); };
+        if (string.Equals(endpoint.Host, "localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(endpoint.Port, configure);
+        else if (IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var ip)) kestrel.Listen(ip, endpoint.Port, configure);
+        else kestrel.ListenAnyIP(endpoint.Port, configure);
+    }
+
+    /// <summary>A URL of --urls or --metrics-url; refuses the start with a sentence when it is not one.</summary>
+    private static BindingAddress ParseEndpoint(string url)
+    {
+        try { return BindingAddress.Parse(url); }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException(
+                $"Endpoint '{url}' is not a URL like http://HOST:PORT (HOST: a name, localhost, *, +, an IPv4 address or [IPv6]); check --urls and --metrics-url.", e);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Dermxai.Engine;
 using Grpc.Core;
@@ -41,12 +42,19 @@ internal sealed class DermxaiService(EngineHost host, ServerMetrics metrics, ILo
         await reading;
     }
 
+    /// <summary>
+    /// One request of a stream. Whatever fails answers this request only, with its status (an internal
+    /// error says no more than the request id; the exception goes to the log): the stream goes on, as
+    /// the contract promises.
+    /// </summary>
     private async Task<Proto.ExplainResponse> ExplainOrErrorAsync(Proto.ExplainRequest request, ServerCallContext context)
     {
+        var clock = Stopwatch.StartNew();
         try { return await ExplainOneAsync(request, context); }
-        catch (Exception e) when (e is EngineException or OperationCanceledException or RpcException)
+        catch (Exception e)
         {
             var status = ErrorMapping.ToStatus(e, context);
+            ErrorMapping.Log(logger, e, status, nameof(ExplainStream), RequestIds.Of(context), clock.Elapsed);
             return new Proto.ExplainResponse
             {
                 RequestId = RequestIds.Of(context),

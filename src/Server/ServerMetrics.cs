@@ -1,4 +1,6 @@
+using System.Collections.Frozen;
 using Dermxai.Engine;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Prometheus;
 
 namespace Dermxai.Server;
@@ -25,6 +27,7 @@ internal sealed class ServerMetrics
     private readonly Gauge _modelInfo = Metrics.CreateGauge(
         "dermxai_model_info", "1 for the loaded model, labelled with its sha256 and device.", "sha256", "device");
 
+    /// <summary>Counts a finished call; <paramref name="rpc"/> is a label of <see cref="RpcLabels"/>.</summary>
     internal void RecordRequest(string rpc, Grpc.Core.StatusCode code, TimeSpan elapsed)
     {
         string codeName = code.ToString();
@@ -43,4 +46,25 @@ internal sealed class ServerMetrics
     }
 
     internal void SetModel(string sha256, string device) => _modelInfo.WithLabels(sha256, device).Set(1);
+}
+
+/// <summary>
+/// The "rpc" label of a request path: the method name of an RPC this server serves (Dermxai, health,
+/// reflection), <see cref="Unknown"/> for any other path, so callers cannot create label values (and
+/// Prometheus series) at will.
+/// </summary>
+internal static class RpcLabels
+{
+    internal const string Unknown = "unknown";
+
+    private static readonly FrozenDictionary<string, string> ByPath = new ServiceDescriptor[]
+        {
+            Protocol.V1.Dermxai.Descriptor, Grpc.Health.V1.Health.Descriptor,
+            Grpc.Reflection.V1.ServerReflection.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor,
+        }
+        .SelectMany(service => service.Methods)
+        .ToFrozenDictionary(method => $"/{method.Service.FullName}/{method.Name}", method => method.Name, StringComparer.Ordinal);
+
+    /// <summary>The label of a gRPC path ("/dermxai.v1.Dermxai/Explain" → "Explain").</summary>
+    internal static string Of(string? path) => path is not null && ByPath.TryGetValue(path, out var name) ? name : Unknown;
 }

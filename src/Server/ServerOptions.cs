@@ -9,6 +9,8 @@ namespace Dermxai.Server;
 public sealed class ServerOptions
 {
     public const string Section = "Dermxai";
+    /// <summary>The gRPC endpoint when neither Urls nor --urls is given.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5000";
 
     /// <summary>The contract-v1 ONNX file; relative paths are tried against the working directory, then the repo root.</summary>
     public string Model { get; set; } = "models/default/model.onnx";
@@ -31,7 +33,7 @@ public sealed class ServerOptions
     public int MaxReceiveMessageSize { get; set; } = 32 * 1024 * 1024;
     public int MaxSendMessageSize { get; set; } = 64 * 1024 * 1024;
 
-    /// <summary>gRPC endpoints, plaintext HTTP/2, separated by ';'. Empty means --urls, else 127.0.0.1:5000.</summary>
+    /// <summary>gRPC endpoints, plaintext HTTP/2, separated by ';'. Empty means --urls, else <see cref="DefaultUrls"/>.</summary>
     public string? Urls { get; set; }
     /// <summary>Prometheus endpoint (HTTP/1.1, path /metrics); empty disables it.</summary>
     public string MetricsUrl { get; set; } = "http://127.0.0.1:9464";

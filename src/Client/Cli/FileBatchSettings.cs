@@ -9,8 +9,12 @@ namespace Dermxai.Client.Cli;
 internal class FileBatchSettings : ServerSettings
 {
     [CommandArgument(0, "<PATHS>")]
-    [Description("Image files (JPEG, PNG), folders (their JPEG and PNG files) and globs (dir/*.jpg, dir/**/*.png).")]
+    [Description("Image files (JPEG, PNG), folders (their JPEG and PNG files), dir/** (the folder and every folder below) and globs (dir/*.jpg, dir/**/*.png).")]
     public string[] Paths { get; set; } = [];
+
+    [CommandOption("-r|--recursive")]
+    [Description("Folders contribute the JPEG and PNG files of every folder below them too.")]
+    public bool Recursive { get; set; }
 
     [CommandOption("--json <FILE>")]
     [Description("Also write the results as JSON to FILE (--json=- for standard output; the table then goes to standard error).")]

@@ -18,7 +18,7 @@ internal sealed class ClassifyCommand(CliConsoles consoles) : AsyncCommand<FileB
 
     public override async Task<int> ExecuteAsync(CommandContext context, FileBatchSettings settings, CancellationToken cancellation)
     {
-        var inputs = InputPaths.Expand(settings.Paths);
+        var inputs = InputPaths.Expand(settings.Paths, settings.Recursive);
         if (inputs.Files.Count == 0) return CommandResults.NothingToDo(consoles.Error, inputs);
         using var connection = DermxaiConnection.Open(settings);
 

@@ -15,7 +15,7 @@ internal static class CommandResults
 
     public static int ReportMissing(IAnsiConsole errors, InputPaths.Expansion inputs)
     {
-        foreach (var path in inputs.Missing) errors.Line($"FAILED {path}: no such file, folder or matching image");
+        foreach (var (path, reason) in inputs.Missing) errors.Line($"FAILED {path}: {reason}");
         return inputs.Missing.Count;
     }
 

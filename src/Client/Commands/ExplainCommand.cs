@@ -15,7 +15,7 @@ internal sealed class ExplainCommand(CliConsoles consoles) : AsyncCommand<Explai
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ExplainSettings settings, CancellationToken cancellation)
     {
-        var inputs = InputPaths.Expand(settings.Paths);
+        var inputs = InputPaths.Expand(settings.Paths, settings.Recursive);
         if (inputs.Files.Count == 0) return CommandResults.NothingToDo(consoles.Error, inputs);
 
         var selection = settings.Selection;

@@ -13,7 +13,6 @@ internal sealed class AccessControlMiddleware(
     RequestDelegate next, BearerTokens tokens, SecurityOptions options, ServerMetrics metrics, ILogger<AccessControlMiddleware> logger)
 {
     private const string HealthServicePrefix = "/grpc.health.v1.Health/";
-    private const string RequestIdHeader = "x-request-id";
 
     /// <summary>Whether any check is configured; without one the middleware is not added at all.</summary>
     internal static bool IsNeeded(BearerTokens tokens, SecurityOptions options) =>
@@ -21,7 +20,7 @@ internal sealed class AccessControlMiddleware(
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!IsGrpcCall(context.Request) || context.Request.Path.StartsWithSegments(HealthServicePrefix.TrimEnd('/'))) return next(context);
+        if (!RequestIds.IsGrpcCall(context.Request) || context.Request.Path.StartsWithSegments(HealthServicePrefix.TrimEnd('/'))) return next(context);
         string? refusal = RefusalOf(context);
         return refusal is null ? next(context) : RefuseAsync(context, refusal);
     }
@@ -40,10 +39,8 @@ internal sealed class AccessControlMiddleware(
     private Task RefuseAsync(HttpContext context, string reason)
     {
         var clock = Stopwatch.StartNew();
-        string given = context.Request.Headers[RequestIdHeader].ToString();
-        string requestId = RequestIds.IsUsable(given) ? given : Guid.NewGuid().ToString("N");
-        string path = context.Request.Path.Value ?? "";
-        string rpc = path[(path.LastIndexOf('/') + 1)..];
+        string requestId = RequestIds.Of(context);
+        string rpc = RpcLabels.Of(context.Request.Path.Value);
         using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Rpc"] = rpc }))
             logger.LogWarning("{Rpc} {RequestId} Unauthenticated: {Reason}", rpc, requestId, reason);
 
@@ -52,11 +49,7 @@ internal sealed class AccessControlMiddleware(
         response.ContentType = "application/grpc";
         response.Headers["grpc-status"] = ((int)StatusCode.Unauthenticated).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = reason;
-        response.Headers[RequestIdHeader] = requestId;
         metrics.RecordRequest(rpc, StatusCode.Unauthenticated, clock.Elapsed);
         return Task.CompletedTask;
     }
-
-    private static bool IsGrpcCall(HttpRequest request) =>
-        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
 }

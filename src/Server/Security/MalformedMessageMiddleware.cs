@@ -14,7 +14,6 @@ namespace Dermxai.Server.Security;
 internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<MalformedMessageMiddleware> logger)
 {
     private const string DermxaiServicePrefix = "/dermxai.v1.Dermxai/";
-    private const string RequestIdHeader = "x-request-id";
     internal const string Sentence = "The request is not a valid dermxai.v1 protobuf message.";
     private static readonly string Unknown = ((int)StatusCode.Unknown).ToString(System.Globalization.CultureInfo.InvariantCulture);
     private static readonly string InvalidArgument = ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -35,20 +34,10 @@ internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<M
         RewriteTrailers(context);
     }
 
-    /// <summary>
-    /// A failure before any response message is a trailers-only response: the status is in the headers.
-    /// The interceptor never ran, so the request id is given here.
-    /// </summary>
+    /// <summary>A failure before any response message is a trailers-only response: the status is in the headers.</summary>
     private Task RewriteHeaders(HttpContext context)
     {
-        var headers = context.Response.Headers;
-        if (!Rewrite(headers)) return Task.CompletedTask;
-        if (string.IsNullOrEmpty(headers[RequestIdHeader]))
-        {
-            string given = context.Request.Headers[RequestIdHeader].ToString();
-            headers[RequestIdHeader] = RequestIds.IsUsable(given) ? given : Guid.NewGuid().ToString("N");
-        }
-        Log(context);
+        if (Rewrite(context.Response.Headers)) Log(context);
         return Task.CompletedTask;
     }
 
@@ -68,7 +57,6 @@ internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<M
 
     private void Log(HttpContext context)
     {
-        string requestId = context.Response.Headers[RequestIdHeader].ToString();
-        logger.LogInformation("{Rpc} {RequestId} InvalidArgument: {Detail}", context.Request.Path.Value, requestId, Sentence);
+        logger.LogInformation("{Rpc} {RequestId} InvalidArgument: {Detail}", RpcLabels.Of(context.Request.Path.Value), RequestIds.Of(context), Sentence);
     }
 }

@@ -31,10 +31,10 @@ internal static class SecurityRegistration
     }
 
     /// <summary>Plaintext for http://, TLS from Dermxai:Tls for https://; anything else is refused.</summary>
-    internal static void UseScheme(this ListenOptions listen, Uri endpoint, TlsOptions tls)
+    internal static void UseScheme(this ListenOptions listen, string scheme, string endpoint, TlsOptions tls)
     {
-        if (endpoint.Scheme == Uri.UriSchemeHttps) listen.UseDermxaiTls(tls);
-        else if (endpoint.Scheme != Uri.UriSchemeHttp)
+        if (string.Equals(scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase)) listen.UseDermxaiTls(tls);
+        else if (!string.Equals(scheme, Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Endpoint {endpoint}: use http:// (plaintext) or https:// (TLS, see Dermxai:Tls).");
     }
 

@@ -48,7 +48,35 @@ public sealed class InputPathsTests
     {
         var expansion = InputPaths.Expand([P("a.png"), _temp.Path, P("nothing/*.png"), P("missing.png")]);
         Assert.That(expansion.Files, Is.EqualTo(new[] { P("a.png"), P("b.JPG") }));
-        Assert.That(expansion.Missing, Is.EqualTo(new[] { P("nothing/*.png"), P("missing.png") }));
+        Assert.That(expansion.Missing.Select(m => m.Path), Is.EqualTo(new[] { P("nothing/*.png"), P("missing.png") }));
+        Assert.That(expansion.Missing.Select(m => m.Reason), Is.EqualTo(new[] { $"no such folder {P("nothing")}", "no such file or folder" }));
+    }
+
+    [Test]
+    public void A_folder_of_subfolders_only_says_what_it_holds_and_how_to_recurse()
+    {
+        foreach (var name in new[] { "zeta", "alpha", "beta", "gamma" }) Directory.CreateDirectory(P($"only/{name}"));
+        var unmatched = InputPaths.Expand([P("only")]).Missing.Single();
+        Assert.That(unmatched.Reason, Is.EqualTo(
+            $"the folder holds no JPEG or PNG images; it has 4 subfolders (alpha, beta, gamma, …): use --recursive or {P("only/**")}"));
+    }
+
+    [Test]
+    public void Recursive_folders_give_the_images_of_every_folder_below()
+    {
+        var all = new[] { P("a.png"), P("b.JPG"), P("sub/a.png"), P("sub/c.jpeg"), P("sub/deeper/d.png") };
+        Assert.That(InputPaths.Expand([_temp.Path], recursive: true).Files, Is.EqualTo(all));
+        Assert.That(InputPaths.Expand([P("**")]).Files, Is.EqualTo(all), "dir/** is the folder and every folder below");
+    }
+
+    [Test]
+    public void An_empty_tree_says_so_even_when_recursive()
+    {
+        Directory.CreateDirectory(P("empty/inner"));
+        Assert.That(InputPaths.Expand([P("empty")], recursive: true).Missing.Single().Reason,
+            Is.EqualTo("the folder and its subfolders hold no JPEG or PNG images"));
+        Assert.That(InputPaths.Expand([P("empty/**")]).Missing.Single().Reason,
+            Is.EqualTo($"{P("empty")} and its subfolders hold no JPEG or PNG images"));
     }
 
     [Test]

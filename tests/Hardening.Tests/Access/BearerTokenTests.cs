@@ -91,6 +91,39 @@ public sealed class BearerTokenTests
         Assert.That(status, Is.EqualTo(StatusCode.Unauthenticated));
     }
 
+    /// <summary>Issue #17a: the rpc label comes from the served RPCs only; any other path counts as "unknown".</summary>
+    [Test]
+    public async Task Unauthenticated_calls_to_arbitrary_paths_create_no_new_metric_labels()
+    {
+        var bytes = Marshallers.Create(b => b, b => b);
+        string marker = "probe" + Guid.NewGuid().ToString("N")[..8];
+        for (int i = 0; i < 5; i++)
+        {
+            var method = new Method<byte[], byte[]>(MethodType.Unary, $"{marker}.Service{i}", $"{marker}Method{i}", bytes, bytes);
+            var status = await Clients.StatusOfAsync(async () =>
+                await _channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), []));
+            Assert.That(status, Is.EqualTo(StatusCode.Unauthenticated));
+        }
+        Assert.That(await Clients.ModelInfoStatusAsync(_channel), Is.EqualTo(StatusCode.Unauthenticated));
+
+        using var exported = new MemoryStream();
+        await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(exported);
+        string metrics = System.Text.Encoding.UTF8.GetString(exported.ToArray());
+        Assert.That(metrics, Does.Not.Contain(marker));
+        Assert.That(metrics, Does.Contain("dermxai_requests_total{rpc=\"unknown\",code=\"Unauthenticated\"}"));
+        Assert.That(metrics, Does.Contain("dermxai_requests_total{rpc=\"GetModelInfo\",code=\"Unauthenticated\"}"));
+    }
+
+    /// <summary>Issue #17d: a refusal without a caller id still carries a request id.</summary>
+    [Test]
+    public void An_auth_refusal_without_a_caller_id_carries_a_generated_request_id()
+    {
+        var client = new Protocol.V1.Dermxai.DermxaiClient(_channel);
+        var error = Assert.ThrowsAsync<RpcException>(async () => await client.GetModelInfoAsync(new GetModelInfoRequest()))!;
+        Assert.That(error.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
+        Assert.That(error.Trailers.GetValue("x-request-id"), Does.Match("^[0-9a-f]{32}$"));
+    }
+
     [Test]
     public async Task An_authenticated_call_does_real_work()
     {

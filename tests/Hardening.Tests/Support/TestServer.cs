@@ -56,7 +56,7 @@ internal sealed class TestServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

@@ -119,6 +119,8 @@ PY
 
 echo "== SIGTERM during a burst of 16 calls"
 mkdir -p "$work/burst"
+audit_lines() { "$ENGINE" logs "$container" 2>&1 | grep -o "^ *Explain [^ ]* model " | sort -u | wc -l; }
+audited_before=$(audit_lines)
 for i in $(seq -w 1 16); do cp samples/images/sample_000001.png "$work/burst/photo_$i.png"; done
 cli explain "$work/burst" --server "http://127.0.0.1:$PORT" --parallel 16 --retries 0 --deadline 120 \
   --method transformer_attribution,generic_attention,lrp_rollout --outputs overlay,heatmap,grid \
@@ -126,21 +128,22 @@ cli explain "$work/burst" --server "http://127.0.0.1:$PORT" --parallel 16 --retr
 burst_pid=$!
 # Signal once the server is answering the burst (its first audit line), while the rest are in flight.
 for _ in $(seq 1 600); do
-  "$ENGINE" logs "$container" 2>&1 | grep -q "^ *Explain " && break
+  [ "$(audit_lines)" -gt "$audited_before" ] && break
   sleep 0.1
 done
 "$ENGINE" kill --signal TERM "$container" > /dev/null
 t_term=$(date +%s.%N)
+finished_at_term=$(( $(audit_lines) - audited_before ))
 wait "$burst_pid"
 exit_code=$("$ENGINE" wait "$container" 2>/dev/null | tail -n 1)
 stopped_in=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(date +%s.%N)" "$t_term")
-audited=$("$ENGINE" logs "$container" 2>&1 | grep -c "^ *Explain ")
-if summary=$(python3 - "$work/burst.json" "$audited" <<'PY'
+audited=$(( $(audit_lines) - audited_before ))
+if summary=$(python3 - "$work/burst.json" "$audited" "$finished_at_term" <<'PY'
 import collections, json, sys
-report, audited = json.load(open(sys.argv[1])), int(sys.argv[2])
+report, audited, at_term = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
 done = sum(i["ok"] for i in report["images"])
 errors = collections.Counter(i["error"].split(":")[0] for i in report["images"] if not i["ok"])
-print(f"16 sent, {done} completed OK, server audit lines {audited}, refused: {dict(errors) or 'none'}")
+print(f"16 sent, {at_term} done when SIGTERM came, {done} completed OK, {audited} audit lines of the server, refused: {dict(errors) or 'none'}")
 assert len(report["images"]) == 16
 assert set(errors) <= {"UNAVAILABLE"}, "a call ended with a status other than OK or UNAVAILABLE"
 assert done == audited, "the server finished a different number of calls than the client received"

@@ -15,6 +15,7 @@ ENGINE=${ENGINE:-podman}
 RUN_OPTS=${RUN_OPTS:---network host}
 PORT=${REPLICAS_PORT:-5700}
 CONCURRENCY=${CONCURRENCY:-6}
+RETRIES=${RETRIES:-4}   # the CLI default
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)
 image=${IMAGE:-dermxai-server}:$version
 work=$(mktemp -d)
@@ -31,8 +32,9 @@ explained() { # ADDRESS: Explain calls answered OK by that replica so far
     | awk '/^dermxai_requests_total\{/ && /rpc="Explain"/ && /code="OK"/ { s += $2 } END { print s + 0 }'
 }
 bench() { # SECONDS JSON
-  cli bench --server "dns:///$name:$PORT" --rpc explain --concurrency "$CONCURRENCY" --duration "$1s" \
-    --warmup 0 --retries 4 --deadline 60 --json "$2" > "$2.txt" 2>&1
+  cli bench --server "dns:///$name:$PORT" --rpc explain --image samples/images/sample_000002.png \
+    --concurrency "$CONCURRENCY" --duration "$1s" \
+    --warmup 0 --retries "$RETRIES" --deadline 60 --json "$2" > "$2.txt" 2>&1 || { echo "   bench: $(tail -n 3 "$2.txt")"; return 0; }
 }
 
 resolved=$(getent ahostsv4 "$name" | awk '{ print $1 }' | sort -u | tr '\n' ' ')
@@ -61,7 +63,7 @@ echo "   client: calls and errors: $total; per replica: ${replicas[0]} ${counts[
 min=$(printf '%s\n' "${counts[@]}" | sort -n | head -n 1)
 [ "$min" -gt 0 ] && [ "${total#* }" = 0 ] && ok "calls spread over every replica (${counts[*]})" || bad "spread: ${counts[*]}, errors ${total#* }"
 
-echo "== load for 30 s; replica ${replicas[1]} killed (SIGKILL) after 10 s"
+echo "== load for 30 s (UNAVAILABLE retried up to $RETRIES times); replica ${replicas[1]} killed (SIGKILL) after 10 s"
 before=(); for address in "${replicas[@]}"; do before+=("$(explained "$address")"); done
 bench 30 "$work/kill.json" &
 bench_pid=$!

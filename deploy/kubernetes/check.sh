@@ -23,11 +23,11 @@ if ! command -v kubectl >/dev/null; then
   fi
   command -v kubectl >/dev/null || skip "kubectl is not installed and could not be installed (apt-get install kubernetes-client as root)"
 fi
-# The overlays use Kustomize v4+ fields (labels, patches); kubectl embeds Kustomize v4+ from 1.21 on.
+# The overlays use Kustomize v4+ fields (labels, patches); kubectl reports its Kustomize from 1.24 on.
 kustomize=$(kubectl version --client -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).kustomizeVersion??"")}catch{console.log("")}})')
 case "$kustomize" in
   v[4-9].*|v[1-9][0-9].*) ;;
-  *) skip "kubectl $(kubectl version --client 2>/dev/null | head -n 1) embeds no Kustomize v4+ (found '${kustomize:-none}'); install kubectl >= 1.21" ;;
+  *) skip "kubectl $(kubectl version --client 2>/dev/null | head -n 1) embeds no Kustomize v4+ (found '${kustomize:-none}'); install kubectl >= 1.24" ;;
 esac
 echo "== kubectl with Kustomize $kustomize"
 

@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 namespace Dermxai.Server;
 
 /// <summary>
-/// Owns the engine: loads the model when the host starts (health turns SERVING), reports NOT_SERVING
-/// when shutdown begins, and disposes the engine only after in-flight calls have finished.
+/// Owns the engine: loads and warms the model when the host starts (health turns SERVING), reports
+/// NOT_SERVING as soon as shutdown begins (ApplicationStopping, before Kestrel stops accepting and
+/// drains in-flight calls), and disposes the engine only after in-flight calls have finished.
 /// </summary>
 internal sealed class EngineHost(
     IOptions<ServerOptions> options, HealthServiceImpl health, ServerMetrics metrics,
-    IHostEnvironment environment, ILogger<EngineHost> logger) : IHostedService, IAsyncDisposable
+    IHostEnvironment environment, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger) : IHostedService, IAsyncDisposable
 {
     internal const string ServiceName = "dermxai.v1.Dermxai";
     private DermxaiEngine? _engine;
@@ -23,6 +24,7 @@ internal sealed class EngineHost(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+        lifetime.ApplicationStopping.Register(ReportStopping);
         var settings = options.Value;
         string path = ModelPathResolver.Resolve(settings.Model, environment.ContentRootPath);
         if (!File.Exists(path))
@@ -36,14 +38,20 @@ internal sealed class EngineHost(
         var engineOptions = settings.ToEngineOptions(path, metrics.RecordBatch);
         _engine = await Task.Run(() => DermxaiEngine.Load(engineOptions, logger), cancellationToken);
         metrics.SetModel(_engine.Model.ModelSha256, _engine.Device);
-        SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
+        if (settings.WarmUp) await EngineWarmUp.RunAsync(_engine, logger, cancellationToken);
+        if (!lifetime.ApplicationStopping.IsCancellationRequested) SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        ReportStopping();
+        return Task.CompletedTask;
+    }
+
+    private void ReportStopping()
+    {
         _unavailableReason = "The server is shutting down.";
         SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
-        return Task.CompletedTask;
     }
 
     private void SetHealth(HealthCheckResponse.Types.ServingStatus status)

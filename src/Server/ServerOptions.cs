@@ -42,6 +42,8 @@ public sealed class ServerOptions
     public double ShutdownTimeoutSeconds { get; set; } = 30;
     /// <summary>When false, a missing model leaves the server up, answering UNAVAILABLE (health NOT_SERVING).</summary>
     public bool RequireModel { get; set; } = true;
+    /// <summary>Run one explanation before reporting SERVING (EngineWarmUp).</summary>
+    public bool WarmUp { get; set; } = true;
     /// <summary>Log as JSON lines instead of plain text.</summary>
     public bool JsonLogs { get; set; }
 

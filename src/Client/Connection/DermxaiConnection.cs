@@ -43,6 +43,7 @@ internal sealed class DermxaiConnection : IDisposable
         };
         var deadline = settings.Deadline > 0 ? TimeSpan.FromSeconds(settings.Deadline) : (TimeSpan?)null;
         var address = settings.ResolveServer();
+        ChannelAddress.Configure(options, address, tls: settings.CaCert is not null || settings.ClientCert is not null || settings.TlsSkipVerify);
         var retry = new UnavailableRetry(settings.Retries, UnavailableRetry.DefaultInitialBackoff, UnavailableRetry.DefaultMaxBackoff);
         return new DermxaiConnection(address, GrpcChannel.ForAddress(address, options), deadline, settings.ResolveToken(), retry);
     }

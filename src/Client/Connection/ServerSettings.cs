@@ -12,7 +12,7 @@ internal class ServerSettings : CommandSettings
     public const string TokenVariable = "DERMXAI_TOKEN";
 
     [CommandOption("--server <URL>")]
-    [Description("Server address (http:// plaintext HTTP/2, https:// TLS). Default: $DERMXAI_SERVER or " + DefaultServer + ".")]
+    [Description("Server address (http:// plaintext HTTP/2, https:// TLS; dns:///host:port: every address of the name, round robin). Default: $DERMXAI_SERVER or " + DefaultServer + ".")]
     public string? Server { get; set; }
 
     [CommandOption("--token <TOKEN>")]
@@ -58,8 +58,8 @@ internal class ServerSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
-        if (!Uri.TryCreate(ResolveServer(), UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            return ValidationResult.Error($"--server must be an http:// or https:// URL, not '{ResolveServer()}'.");
+        if (!ChannelAddress.IsValid(ResolveServer()))
+            return ValidationResult.Error($"--server must be an http:// or https:// URL or dns:///host:port, not '{ResolveServer()}'.");
         if ((ClientCert is null) != (ClientKey is null))
             return ValidationResult.Error("--client-cert and --client-key go together.");
         if (Token is not null && TokenFile is not null)

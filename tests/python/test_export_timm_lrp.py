@@ -44,7 +44,7 @@ def test_a_batch_gives_the_relevance_of_its_images_one_by_one(family, tmp_path):
         batch = graph.explain(pixels, targets)[4]
         for i in range(len(targets)):
             alone = graph.explain(pixels[i:i + 1], targets[i:i + 1])[4]
-            assert rel(batch[:, i:i + 1], alone.numpy()) <= 1e-10  # batched kernels round differently
+            assert rel(batch[:, i:i + 1], alone.numpy()) <= 1e-9  # batched kernels round differently; LRP amplifies it
 
 
 def test_mean_pooling_rule_conserves_relevance_over_the_pooled_rows():

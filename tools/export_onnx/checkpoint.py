@@ -39,8 +39,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"class '{module}.{name}'")
 
 
-RESTRICTED_PICKLE = types.SimpleNamespace(__name__="restricted_pickle", Unpickler=_RestrictedUnpickler,
-                                          load=lambda f, **kw: _RestrictedUnpickler(f, **kw).load())
+RESTRICTED_PICKLE = types.SimpleNamespace(__name__="restricted_pickle", Unpickler=_RestrictedUnpickler)
 
 
 @dataclass
@@ -74,18 +73,38 @@ def resolve_weights_file(path):
     return path
 
 
+def _restricted_load(path):
+    """torch.load allowing only SAFE_GLOBALS. torch ≥ 2.4 has an allow-list for weights_only; torch
+    1.13 has none and ignores pickle_module unless weights_only, so its zip reader is called directly."""
+    if hasattr(torch.serialization, "safe_globals"):
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    with open(path, "rb") as f:
+        if not torch.serialization._is_zipfile(f):
+            raise pickle.UnpicklingError("class 'unknown' (legacy torch.save format with Python objects)")
+        f.seek(0)
+        with torch.serialization._open_zipfile_reader(f) as archive:
+            return torch.serialization._load(archive, "cpu", RESTRICTED_PICKLE, encoding="utf-8")
+
+
 def _torch_load(path, trust_pickle):
     try:
-        return torch.load(path, map_location="cpu", pickle_module=RESTRICTED_PICKLE)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        if not str(e).startswith("class '"):
-            raise ExportError(f"Cannot read checkpoint {path} as a torch.save file (UnpicklingError).")
-        if not trust_pickle:
-            raise ExportError(f"Checkpoint {path} holds a pickled Python object of {e} (a whole pickled model "
-                              "or custom class), which loading would execute; pass --trust-checkpoint if you "
-                              "trust the file, or save model.state_dict() instead.")
+        if "Unsupported" not in str(e):  # not "a class weights_only refuses": the file is damaged
+            raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file (UnpicklingError).")
     except Exception as e:  # zip and format errors all mean "cannot read it"
         raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file ({type(e).__name__}).")
+    try:
+        return _restricted_load(path)
+    except pickle.UnpicklingError as e:
+        found = str(e) if str(e).startswith("class '") else f"a Python object ({str(e).splitlines()[0][:120]})"
+        if not trust_pickle:
+            raise ExportError(f"Checkpoint {path} holds a pickled Python object, {found} (a whole pickled "
+                              "model or custom class), which loading would execute; pass --trust-checkpoint "
+                              "if you trust the file, or save model.state_dict() instead.")
+    except Exception as e:
+        raise ExportError(f"Cannot read checkpoint {path} as a torch.save file ({type(e).__name__}).")
     try:
         return torch.load(path, map_location="cpu")
     except Exception as e:  # the trusted object's own code failed (missing module, ...)

@@ -91,7 +91,7 @@ def _torch_load(path, trust_pickle):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        if "Unsupported" not in str(e):  # not "a class weights_only refuses": the file is damaged
+        if "Unsupported class" not in str(e) and "Unsupported global" not in str(e):  # damaged, not refused
             raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file (UnpicklingError).")
     except Exception as e:  # zip and format errors all mean "cannot read it"
         raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file ({type(e).__name__}).")

@@ -73,6 +73,11 @@ def resolve_weights_file(path):
     return path
 
 
+def _is_zip(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
 def _restricted_load(path):
     """torch.load allowing only SAFE_GLOBALS. torch ≥ 2.4 has an allow-list for weights_only; torch
     1.13 has none and ignores pickle_module unless weights_only, so its zip reader is called directly."""
@@ -80,9 +85,6 @@ def _restricted_load(path):
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
     with open(path, "rb") as f:
-        if not torch.serialization._is_zipfile(f):
-            raise pickle.UnpicklingError("class 'unknown' (legacy torch.save format with Python objects)")
-        f.seek(0)
         with torch.serialization._open_zipfile_reader(f) as archive:
             return torch.serialization._load(archive, "cpu", RESTRICTED_PICKLE, encoding="utf-8")
 
@@ -90,21 +92,25 @@ def _restricted_load(path):
 def _torch_load(path, trust_pickle):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        if "Unsupported class" not in str(e) and "Unsupported global" not in str(e):  # damaged, not refused
-            raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file (UnpicklingError).")
+    except pickle.UnpicklingError:
+        pass  # Python objects besides tensors (timm train.py args, a whole model), or a damaged file
     except Exception as e:  # zip and format errors all mean "cannot read it"
         raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file ({type(e).__name__}).")
-    try:
-        return _restricted_load(path)
-    except pickle.UnpicklingError as e:
-        found = str(e) if str(e).startswith("class '") else f"a Python object ({str(e).splitlines()[0][:120]})"
-        if not trust_pickle:
-            raise ExportError(f"Checkpoint {path} holds a pickled Python object, {found} (a whole pickled "
-                              "model or custom class), which loading would execute; pass --trust-checkpoint "
-                              "if you trust the file, or save model.state_dict() instead.")
-    except Exception as e:
-        raise ExportError(f"Cannot read checkpoint {path} as a torch.save file ({type(e).__name__}).")
+    if _is_zip(path):
+        try:
+            return _restricted_load(path)
+        except pickle.UnpicklingError as e:
+            found = str(e) if str(e).startswith("class '") else f"a Python object ({str(e).splitlines()[-1][:160]})"
+            if not trust_pickle:
+                raise ExportError(f"Checkpoint {path} holds a pickled Python object, {found} (a whole pickled "
+                                  "model or custom class), which loading would execute; pass --trust-checkpoint "
+                                  "if you trust the file, or save model.state_dict() instead.")
+        except Exception as e:
+            raise ExportError(f"Cannot read checkpoint {path} as a torch.save file ({type(e).__name__}).")
+    elif not trust_pickle:
+        raise ExportError(f"Cannot read checkpoint {path} as a torch.save or safetensors file of tensors "
+                          "(UnpicklingError); if it is an old-format torch.save file with Python objects that "
+                          "you trust, pass --trust-checkpoint.")
     try:
         return torch.load(path, map_location="cpu")
     except Exception as e:  # the trusted object's own code failed (missing module, ...)

@@ -12,6 +12,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PROJECT = os.path.join(REPO, "tools", "GraphRunner", "GraphRunner.csproj")
 BUILT = os.path.join(REPO, "tools", "GraphRunner", "bin", "Release", "net10.0", "GraphRunner.dll")
 OUTPUTS = ("logits", "target", "attn", "attn_grad", "attn_rel")
+_built = []  # built once per process
 
 
 def _python_ort(path, feeds):
@@ -26,12 +27,14 @@ def _csharp_ort(path, feeds, out):
         return None, "dotnet is not installed here, so tools/GraphRunner cannot run the file"
     if not os.path.isfile(PROJECT):
         return None, f"tools/GraphRunner is not in this checkout ({PROJECT} missing)"
-    out("  building tools/GraphRunner (dotnet build -c Release) ...")
-    build = subprocess.run([dotnet, "build", PROJECT, "-c", "Release", "-v", "q", "-nologo"],
-                           capture_output=True, text=True)
-    if build.returncode != 0 or not os.path.isfile(BUILT):
-        last = (build.stdout + build.stderr).strip().splitlines()[-3:]
-        return None, f"tools/GraphRunner did not build ({' | '.join(last)})"
+    if not _built:
+        out("  building tools/GraphRunner (dotnet build -c Release) ...")
+        build = subprocess.run([dotnet, "build", PROJECT, "-c", "Release", "-v", "q", "-nologo"],
+                               capture_output=True, text=True)
+        if build.returncode != 0 or not os.path.isfile(BUILT):
+            last = (build.stdout + build.stderr).strip().splitlines()[-3:]
+            return None, f"tools/GraphRunner did not build ({' | '.join(last)})"
+        _built.append(BUILT)
     with tempfile.TemporaryDirectory(prefix="dermxai-verify-") as folder:
         args = [dotnet, BUILT, "--model", path, "--out", os.path.join(folder, "out")]
         for name, array in feeds.items():

@@ -68,3 +68,27 @@ def test_distilled_readout_rule_is_the_linear_rule_on_both_rows_and_scale_free()
     assert torch.allclose(halved, linear_relevance(pair, weight, one_hot), rtol=1e-12)
     positive = torch.clamp(pair, min=0) @ torch.clamp(weight, min=0).t() + torch.clamp(pair, max=0) @ torch.clamp(weight, max=0).t()
     assert torch.allclose(halved.sum(dim=1), (one_hot * (positive != 0)).sum(dim=1), rtol=1e-7)
+
+
+def test_average_pooling_over_prefix_tokens_reads_every_row(tmp_path):
+    """timm's pool_include_prefix: readout `mean_tokens`, the graph equal to the reference."""
+    args = export.build_parser().parse_args(export_flags("dinov2_reg") + [
+        "--out", str(tmp_path / "m.onnx"), "--global-pool", "avg", "--pool-include-prefix", "true"])
+    loaded, config, _, _, sources = export.prepare(args, lambda line: None)
+    assert (config.readout, sources["pool_include_prefix"]) == ("mean_tokens", "flag --pool-include-prefix")
+    _, _, _, pixels = load_family("dinov2_reg")
+    with torch.no_grad():
+        logits, _, _, attn_grad, attn_rel = VitGraph(config, loaded.state_dict, torch.float64).explain(
+            pixels[:2], torch.tensor([-1, 1]))
+    reference = ReferenceVit(config, loaded.state_dict)
+    for i, t in enumerate([-1, 1]):
+        ref = reference.explain(pixels[i], t)
+        assert rel(logits[i], ref["logits"].numpy()) <= 1e-12
+        assert rel(attn_grad[:, i], ref["attn_grad"].numpy()) <= 1e-12
+        assert rel(attn_rel[:, i], ref["attn_rel"].numpy()) <= 1e-9
+
+
+def test_verify_never_allows_float32_relevance_above_one_percent():
+    import verify
+    assert verify.FLOAT32_REL_CEILING == 1e-2
+    assert verify.spearman([1.0, 2.0, 3.0, 3.0], [10.0, 20.0, 30.0, 30.0]) == pytest.approx(1.0)

@@ -141,7 +141,8 @@ def refuse_unsupported_arch(arch, state_dict, path):
     entry = TIMM_ARCHITECTURES.get(arch or "")
     if entry and entry["unsupported"]:
         found = [f"{name} (found {key}; nearest supported: {nearest})"
-                 for name, key, nearest in unsupported_features(state_dict)]
+                 for name, key, nearest in unsupported_features(state_dict)
+                 if name.split(" (")[0] not in entry["unsupported"]]  # the same feature, named once
         raise ExportError(f"Checkpoint {path} ({arch}) uses {1 + len(found)} unsupported feature(s): "
                           + "; ".join([f"{entry['unsupported']}"] + found) + ".")
 

@@ -14,6 +14,7 @@ from torch import nn
 from erf64 import erf_cody
 from lrp_rules import (LayerNormParts, add_relevance, clone_relevance, linear, linear_relevance,
                        merge_heads, merge_qkv, pool_relevance, safe_div, split_heads, split_qkv)
+from vit_cache import BlockCache, Readout
 
 QUICK_GELU_ALPHA = 1.702
 BLOCK_KEYS = (("norm1_w", "norm1.weight"), ("norm1_b", "norm1.bias"), ("qkv_w", "attn.qkv.weight"),
@@ -22,32 +23,6 @@ BLOCK_KEYS = (("norm1_w", "norm1.weight"), ("norm1_b", "norm1.bias"), ("qkv_w", 
               ("fc1_b", "mlp.fc1.bias"), ("fc2_w", "mlp.fc2.weight"), ("fc2_b", "mlp.fc2.bias"),
               ("ls1", "ls1.gamma"), ("ls2", "ls2.gamma"), ("qn_w", "attn.q_norm.weight"),
               ("qn_b", "attn.q_norm.bias"), ("kn_w", "attn.k_norm.weight"), ("kn_b", "attn.k_norm.bias"))
-
-
-class BlockCache:
-    """Every activation of one block that the gradient and relevance passes read. `aout` and `f2`
-    are the residual summands (after LayerScale); q and k are after q/k norm (qn, kn: its parts)."""
-    __slots__ = ("x_in", "ln1", "qn", "kn", "q", "k", "v", "qk", "attn", "attn_v", "o", "aout", "xmid",
-                 "ln2", "f1", "gl", "f2")
-
-    def to(self, dtype):
-        cast = BlockCache()
-        for name in self.__slots__:
-            value = getattr(self, name)
-            setattr(cast, name, None if value is None else value.to(dtype))
-        return cast
-
-
-class Readout:
-    """What the head reads from the last block's normalised tokens z."""
-    __slots__ = ("tokens", "pooled", "fc_ln", "feature")
-
-    def to(self, dtype):
-        cast = Readout()
-        for name in self.__slots__:
-            value = getattr(self, name)
-            setattr(cast, name, None if value is None else value.to(dtype))
-        return cast
 
 
 class VitGraph(nn.Module):

@@ -17,7 +17,8 @@ import verify
 SMALL = GOLDEN / "small"
 SMALL_ARGS = ["--checkpoint", str(SMALL / "model.pth"), "--labels", str(SMALL / "labels.txt"),
               "--num-heads", "4", "--mean", "0.5,0.5,0.5", "--std", "0.5,0.5,0.5", "--crop-pct", "1.0",
-              "--image-size", "112", "--interpolation", "bilinear", "--arch", "golden_small"]
+              "--image-size", "112", "--interpolation", "bilinear", "--arch", "golden_small",
+              "--global-pool", "token", "--layernorm-eps", "1e-6", "--act", "gelu"]
 
 
 def dims(value_info):
@@ -57,8 +58,11 @@ def test_metadata_round_trip(exported, dtype):
             "std": "[0.5, 0.5, 0.5]", "image_size": "112", "patch_size": "16", "num_layers": "4",
             "num_heads": "4", "num_classes": "7", "interpolation": "bilinear", "crop_pct": "1.0",
             "architecture": "golden_small", "checkpoint_sha256": sha, "created_by": "dermxai-export 1.0",
-            "dtype": dtype, "dermxai.graph": graph,
+            "dtype": dtype, "dermxai.graph": graph, "prefix_tokens": "1", "readout": "class",
+            "dermxai.weights": "only", "dermxai.sources": meta["dermxai.sources"],
             "dermxai.precision": "mixed" if (dtype, graph) == ("float32", "full") else dtype}
+        sources = json.loads(meta["dermxai.sources"])
+        assert sources["num_heads"] == "flag --num-heads" and sources["image_size"].startswith("weights")
         assert json.loads(meta["labels"]) == labels
 
 
@@ -142,21 +146,17 @@ def broken(kind):
     if kind == "missing_key":
         del sd["blocks.1.mlp.fc2.bias"]
     elif kind == "extra_key":
-        sd["blocks.0.attn.rel_pos_bias"] = torch.zeros(3)
+        sd["blocks.0.attn.extra_scale"] = torch.zeros(3)
     elif kind == "wrong_shape":
         sd["blocks.1.mlp.fc1.weight"] = torch.zeros(7, 64)
-    elif kind == "distilled":
-        sd["dist_token"] = torch.zeros(1, 1, 64)
-    elif kind == "registers":
-        sd["reg_token"] = torch.zeros(1, 4, 64)
-    elif kind == "layerscale":
-        sd["blocks.0.ls1.gamma"] = torch.ones(64)
-    elif kind == "global_pool":
-        sd["fc_norm.weight"] = torch.ones(64)
-    elif kind == "qk_norm":
-        sd["blocks.0.attn.q_norm.weight"] = torch.ones(32)
-    elif kind == "no_class_token":
-        del sd["cls_token"]
+    elif kind == "attention_pool":
+        sd["attn_pool.latent"] = torch.zeros(1, 1, 64)
+    elif kind == "parallel_blocks":
+        sd["blocks.0.attns.0.qkv.weight"] = torch.zeros(192, 64)
+    elif kind == "patch_norm":
+        sd["patch_embed.norm.weight"] = torch.ones(64)
+    elif kind == "swiglu":
+        sd["blocks.0.mlp.fc1_g.weight"] = torch.ones(256, 64)
     elif kind == "not_vit":
         sd = {"conv1.weight": torch.zeros(8, 3, 3, 3), "fc.weight": torch.zeros(10, 8)}
     elif kind == "not_tensors":
@@ -164,8 +164,8 @@ def broken(kind):
     return sd
 
 
-BAD_CHECKPOINTS = ["missing_key", "extra_key", "wrong_shape", "distilled", "registers", "layerscale",
-                   "global_pool", "qk_norm", "no_class_token", "not_vit", "not_tensors"]
+BAD_CHECKPOINTS = ["missing_key", "extra_key", "wrong_shape", "attention_pool", "parallel_blocks", "patch_norm",
+                   "swiglu", "not_vit", "not_tensors"]
 
 
 def assert_refused(code, err, out_dir, expected_words):
@@ -179,10 +179,9 @@ def assert_refused(code, err, out_dir, expected_words):
 
 
 EXPECTED_WORDS = {"missing_key": ["missing", "blocks.1.mlp.fc2.bias"], "extra_key": ["unexpected"],
-                  "wrong_shape": ["shape"], "distilled": ["unsupported", "distil"],
-                  "registers": ["unsupported", "register"], "layerscale": ["unsupported", "layerscale"],
-                  "global_pool": ["unsupported", "global-average"], "qk_norm": ["unsupported", "q/k"],
-                  "no_class_token": ["class token"], "not_vit": ["not a timm"],
+                  "wrong_shape": ["shape"], "attention_pool": ["unsupported", "attention pooling", "nearest"],
+                  "parallel_blocks": ["unsupported", "parallel"], "patch_norm": ["unsupported", "patch embedding"],
+                  "swiglu": ["unsupported", "SwiGLU"], "not_vit": ["not a timm"],
                   "not_tensors": ["not a state dict"]}
 
 
@@ -191,7 +190,8 @@ def test_bad_checkpoints_are_refused_in_one_sentence(tmp_path, capsys, kind):
     ckpt = save(tmp_path, broken(kind))
     out = tmp_path / "out"
     out.mkdir()
-    code = export.main(["--checkpoint", ckpt, "--out", str(out / "m.onnx"), "--num-heads", "2"])
+    code = export.main(["--checkpoint", ckpt, "--out", str(out / "m.onnx"), "--num-heads", "2",
+                        "--arch", "vit_small_patch16_224"])
     assert_refused(code, capsys.readouterr().err, out, EXPECTED_WORDS[kind])
 
 
@@ -207,18 +207,20 @@ def test_label_count_mismatch_and_bad_heads_are_refused(tmp_path, capsys):
     ckpt = save(tmp_path, random_vit_state_dict(classes=5))
     labels = tmp_path / "labels.txt"
     labels.write_text("a\nb\nc\n")
-    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--labels", str(labels)])
+    facts = ["--arch", "vit_small_patch16_224", "--num-heads", "2"]
+    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--labels", str(labels)] + facts)
     assert_refused(code, capsys.readouterr().err, tmp_path, ["3 labels", "5 classes"])
-    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--num-heads", "5"])
+    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--arch", "vit_small_patch16_224",
+                        "--num-heads", "5"])
     assert_refused(code, capsys.readouterr().err, tmp_path, ["does not divide", "64"])
-    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--image-size", "64"])
+    code = export.main(["--checkpoint", ckpt, "--out", str(tmp_path / "m.onnx"), "--image-size", "64"] + facts)
     assert_refused(code, capsys.readouterr().err, tmp_path, ["--image-size"])
 
 
 def test_command_line_process_exit_code_and_stderr(tmp_path):
-    ckpt = save(tmp_path, broken("layerscale"))
+    ckpt = save(tmp_path, broken("attention_pool"))
     result = subprocess.run([sys.executable, str(EXPORT_DIR / "export.py"), "--checkpoint", ckpt,
                              "--out", str(tmp_path / "m.onnx")], capture_output=True, text=True)
     assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0 and "LayerScale" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "attention pooling" in result.stderr
     assert not any(".onnx" in name for name in os.listdir(tmp_path))

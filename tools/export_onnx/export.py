@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """timm ViT checkpoint -> Dermxai contract v1 ONNX (full graph + forward-only graph).
 
-python3 tools/export_onnx/export.py --checkpoint CKPT --out MODEL.onnx [--labels LABELS.txt] ...
+python3 tools/export_onnx/export.py --checkpoint CKPT --out MODEL.onnx [--arch NAME] [--labels LABELS.txt] ...
 See tools/export_onnx/README.md.
 """
 import argparse
+import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -14,12 +16,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from checkpoint import ExportError, infer_config, load_checkpoint_file, sha256_of_file  # noqa: E402
+from arch_defaults import TIMM_ARCHITECTURES  # noqa: E402
+from architecture import infer_config, structure, unsupported_features  # noqa: E402
+from checkpoint import load_checkpoint, sha256_of_file  # noqa: E402
+from errors import ExportError  # noqa: E402
 from onnx_writer import contract_metadata, forward_graph_path, write_graph  # noqa: E402
+from resolve import describe, resolve  # noqa: E402
+from timm_check import check_against_timm  # noqa: E402
 from vit_graph import VitGraph  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 PRECISIONS = ("mixed", "float32")
+INTERPOLATIONS = ("bicubic", "bilinear")
 
 
 class OneSentenceParser(argparse.ArgumentParser):
@@ -29,8 +37,10 @@ class OneSentenceParser(argparse.ArgumentParser):
 
 
 def parse_triple(text, flag):
+    if text is None:
+        return None
     try:
-        values = tuple(float(v) for v in text.split(","))
+        values = tuple(float(v) for v in str(text).strip("()[] ").split(","))
     except ValueError:
         values = ()
     if len(values) != 3:
@@ -42,31 +52,41 @@ def parse_triple(text, flag):
 
 def build_parser():
     p = OneSentenceParser(description="Export a timm ViT checkpoint to the Dermxai ONNX contract v1.")
-    p.add_argument("--checkpoint", required=True, help="timm VisionTransformer state dict (torch.save)")
+    p.add_argument("--checkpoint", required=True,
+                   help="torch.save file, .safetensors, or a timm save_for_hf folder")
     p.add_argument("--out", required=True, help="output MODEL.onnx (MODEL.forward.onnx is written beside it)")
     p.add_argument("--labels", help="text file, one class label per line (default class_0 … class_{C-1})")
-    p.add_argument("--num-heads", type=int, help="attention heads (default width / 64, timm's convention)")
-    p.add_argument("--arch", help="architecture name for the metadata (default derived from the shapes)")
-    p.add_argument("--image-size", type=int, help="input side S; must match the position embedding")
-    p.add_argument("--crop-pct", type=float, default=0.9)
-    p.add_argument("--interpolation", choices=("bicubic", "bilinear"), default="bicubic")
-    p.add_argument("--mean", default="0.485,0.456,0.406")
-    p.add_argument("--std", default="0.229,0.224,0.225")
+    p.add_argument("--arch", help="timm model name: its defaults supply facts the weights do not determine")
+    facts = p.add_argument_group("architecture and preprocessing facts (override the checkpoint's args and --arch)")
+    facts.add_argument("--num-heads", type=int)
+    facts.add_argument("--global-pool", choices=("token", "avg", "avgmax", "max", "map"))
+    facts.add_argument("--pool-include-prefix", choices=("true", "false"),
+                       help="global average pooling over the prefix tokens too (timm pool_include_prefix)")
+    facts.add_argument("--layernorm-eps", type=float)
+    facts.add_argument("--act", choices=("gelu", "quick_gelu"))
+    facts.add_argument("--image-size", type=int, help="input side S; must match the position embedding")
+    facts.add_argument("--crop-pct", type=float)
+    facts.add_argument("--interpolation")
+    facts.add_argument("--mean")
+    facts.add_argument("--std")
+    p.add_argument("--weights", choices=("ema", "model"),
+                   help="which set of a checkpoint holding both (default: EMA, as timm's load_checkpoint)")
     p.add_argument("--dtype", choices=tuple(DTYPES), default="float32")
     p.add_argument("--precision", choices=PRECISIONS, default="mixed",
                    help="float32 graphs only: 'mixed' (default) computes the forward pass in float64 "
-                        "inside the float32 graph (LRP maps within the golden tolerance, ~1.3x the "
-                        "time), 'float32' everything in float32 (see README)")
+                        "inside the float32 graph, 'float32' everything in float32 (see README)")
     p.add_argument("--lrp-sums-dtype", choices=tuple(DTYPES), default="float32",
-                   help="precision of the per-image Add-rescaling sums inside a float32 graph "
-                        "(float64 measured no better on the golden sets, see README)")
+                   help="precision of the per-image Add-rescaling sums inside a float32 graph")
     p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--external-data", choices=("auto", "always"), default="auto",
+                   help="weights in MODEL.onnx.data: 'auto' when the graph would exceed 2 GB")
     p.add_argument("--no-forward-graph", action="store_true", help="skip MODEL.forward.onnx")
     p.add_argument("--verify", action="store_true",
-                   help="check against torch autograd and the per-image reference rules; exit 1 on failure")
+                   help="check the file against torch autograd and the per-image reference rules "
+                        "(and through ONNX Runtime via tools/GraphRunner when dotnet exists); exit 1 on failure")
     p.add_argument("--verify-batch", type=int, default=4)
     p.add_argument("--trust-checkpoint", action="store_true",
-                   help="allow pickled Python objects in the checkpoint (runs their unpickling code)")
+                   help="allow pickled Python objects beyond tensors and argparse args (runs their code)")
     p.add_argument("--skip-timm-check", action="store_true", help="do not compare logits with timm")
     return p
 
@@ -90,10 +110,6 @@ def read_labels(path, num_classes):
 
 
 def validate_options(args):
-    args.mean = parse_triple(args.mean, "--mean")
-    args.std = parse_triple(args.std, "--std")
-    if not 0 < args.crop_pct <= 1:
-        raise ExportError(f"--crop-pct must be in (0, 1], got {args.crop_pct}.")
     if args.opset < 13:
         raise ExportError(f"--opset must be at least 13, got {args.opset}.")
     if args.verify_batch < 3:
@@ -103,86 +119,109 @@ def validate_options(args):
         raise ExportError(f"The output folder {out_dir} does not exist.")
 
 
-def check_against_timm(config, state_dict, log):
-    """Where timm is importable, its VisionTransformer must give our logits for the same weights."""
+def flag_facts(args):
+    include = None if args.pool_include_prefix is None else args.pool_include_prefix == "true"
+    return {"num_heads": args.num_heads, "global_pool": args.global_pool, "pool_include_prefix": include,
+            "ln_eps": args.layernorm_eps, "act": args.act, "mean": parse_triple(args.mean, "--mean"),
+            "std": parse_triple(args.std, "--std"), "crop_pct": args.crop_pct, "interpolation": args.interpolation}
+
+
+def check_preprocessing(values, sources):
+    values["mean"] = parse_triple(",".join(str(v) for v in values["mean"]), "--mean")
+    values["std"] = parse_triple(",".join(str(v) for v in values["std"]), "--std")
+    values["crop_pct"] = float(values["crop_pct"])
+    if not 0 < values["crop_pct"] <= 1:
+        raise ExportError(f"crop_pct must be in (0, 1], got {values['crop_pct']} ({sources['crop_pct']}).")
+    if values["interpolation"] not in INTERPOLATIONS:
+        raise ExportError(f"Interpolation '{values['interpolation']}' ({sources['interpolation']}) is not "
+                          f"supported by the Dermxai preprocessor; pass --interpolation bicubic or bilinear.")
+
+
+def refuse_unsupported_arch(arch, state_dict, path):
+    entry = TIMM_ARCHITECTURES.get(arch or "")
+    if entry and entry["unsupported"]:
+        found = [f"{name} (found {key}; nearest supported: {nearest})"
+                 for name, key, nearest in unsupported_features(state_dict)
+                 if name.split(" (")[0] not in entry["unsupported"]]  # the same feature, named once
+        raise ExportError(f"Checkpoint {path} ({arch}) uses {1 + len(found)} unsupported feature(s): "
+                          + "; ".join([f"{entry['unsupported']}"] + found) + ".")
+
+
+def prepare(args, log):
+    """Load, refuse, resolve: (config, state_dict, metadata facts) or ExportError."""
+    loaded = load_checkpoint(args.checkpoint, args.trust_checkpoint, args.weights)
+    for note in loaded.notes:
+        log(f"checkpoint: {note}")
+    arch = args.arch or loaded.arch
+    refuse_unsupported_arch(arch, loaded.state_dict, loaded.path)
+    found = structure(loaded.state_dict, loaded.path)
+    facts = flag_facts(args)
+    resolved = resolve(found, facts, loaded.saved_args, loaded.args_source, arch, f"Checkpoint {loaded.path}")
+    values = resolved.values
+    check_preprocessing(values, resolved.sources)
+    config = infer_config(loaded.state_dict, values["num_heads"], args.image_size, values["global_pool"],
+                          float(values["ln_eps"]), values["act"], bool(values["pool_include_prefix"]),
+                          path=loaded.path)
+    arch_source = "flag --arch" if args.arch else (loaded.args_source if arch else "derived from the shapes")
+    for line in [f"architecture = {arch or config.default_architecture_name()}  [{arch_source}]"] + describe(resolved, found):
+        log(f"fact: {line}")
+    sources = dict(resolved.sources, image_size=resolved.image_size_source, architecture=arch_source)
+    return loaded, config, values, arch or config.default_architecture_name(), sources
+
+
+def write_outputs(args, graphs, metadata, targets, config, state_dict, dtype, sums_dtype, forward_dtype, log):
+    staging = tempfile.mkdtemp(prefix=".export-", dir=os.path.dirname(os.path.abspath(args.out)))
     try:
-        from timm.models.vision_transformer import VisionTransformer
-    except ImportError:
-        log("timm check: timm is not importable here, skipped")
-        return
-    model = VisionTransformer(img_size=config.image_size, patch_size=config.patch_size,
-                              embed_dim=config.width, depth=config.depth, num_heads=config.num_heads,
-                              mlp_ratio=config.mlp_hidden / config.width, qkv_bias=config.qkv_bias,
-                              num_classes=config.num_classes)
-    model.load_state_dict(state_dict)
-    model = model.to(torch.float64).eval()
-    pixels = torch.randn(2, 3, config.image_size, config.image_size, generator=torch.Generator().manual_seed(1),
-                         dtype=torch.float64)
-    with torch.no_grad():
-        ours = VitGraph(config, state_dict, torch.float64).forward_pass(pixels)[0]
-        theirs = model(pixels)
-    rel = float((ours - theirs).abs().max() / theirs.abs().max())
-    log(f"timm check: float64 logits max rel difference {rel:.2e}")
-    if rel > 1e-9:
-        raise ExportError(f"The exporter's logits differ from timm's by {rel:.1e} relative for these weights.")
-
-
-def current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        written = []
+        for final_path, kind in targets:
+            started = time.time()
+            precision = args.precision if kind == "full" else args.dtype
+            os.makedirs(os.path.join(staging, kind))
+            staged = os.path.join(staging, kind, os.path.basename(final_path))
+            files = write_graph(graphs[kind], kind, staged, dict(metadata, **{"dermxai.precision": precision}),
+                                args.opset, args.external_data == "always")
+            written.append((staged, final_path, files))
+            log(f"{kind} graph: traced and written in {time.time() - started:.1f} s"
+                + (f" (weights in {os.path.basename(files[-1])})" if len(files) > 1 else ""))
+        if args.verify:
+            from verify import verify
+            if not verify(config, state_dict, dtype, sums_dtype, forward_dtype, onnx_path=written[0][0],
+                          batch=args.verify_batch, out=log):
+                raise ExportError("Verification failed: an output is above tolerance (see the lines above).")
+            log("verify: all outputs within tolerance")
+        mask = os.umask(0)
+        os.umask(mask)
+        for staged, final_path, files in written:
+            folder = os.path.dirname(os.path.abspath(final_path))
+            for name in files:
+                os.chmod(os.path.join(os.path.dirname(staged), name), 0o666 & ~mask)
+                os.replace(os.path.join(os.path.dirname(staged), name), os.path.join(folder, name))
+            size = sum(os.path.getsize(os.path.join(folder, name)) for name in files)
+            log(f"wrote {final_path} ({size / 1e6:.1f} MB{', ' + str(len(files)) + ' files' if len(files) > 1 else ''})")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def export(args, log):
     validate_options(args)
-    state_dict = load_checkpoint_file(args.checkpoint, args.trust_checkpoint)
-    config = infer_config(state_dict, args.num_heads, args.image_size)
+    loaded, config, values, arch, sources = prepare(args, log)
     labels = read_labels(args.labels, config.num_classes)
-    args.arch = args.arch or config.default_architecture_name()
-    log(f"model: {args.arch}, depth {config.depth}, width {config.width}, heads {config.num_heads}, "
-        f"patch {config.patch_size}, image {config.image_size}, classes {config.num_classes}, "
-        f"qkv bias {config.qkv_bias}")
+    log(f"model: {arch}, depth {config.depth}, width {config.width}, heads {config.num_heads}, patch "
+        f"{config.patch_size}, image {config.image_size}, classes {config.num_classes}, prefix tokens "
+        f"{config.prefix_tokens}, readout {config.readout}")
     dtype = DTYPES[args.dtype]
     sums_dtype = torch.float64 if dtype == torch.float64 else DTYPES[args.lrp_sums_dtype]
-    # --precision mixed: the forward pass of the full graph in float64 (the forward-only graph,
-    # logits for classification, stays plain float32: logits are well-conditioned).
     forward_dtype = torch.float64 if args.precision == "mixed" else dtype
     args.precision = "float64" if dtype == torch.float64 else args.precision
     log(f"precision: {args.precision}")
     if not args.skip_timm_check:
-        check_against_timm(config, state_dict, log)
-    metadata = contract_metadata(config, args, sha256_of_file(args.checkpoint), labels, args.dtype)
-    graphs = {"full": VitGraph(config, state_dict, dtype, sums_dtype, forward_dtype),
-              "forward": VitGraph(config, state_dict, dtype, sums_dtype)}
-    targets = [(args.out, "full")]
-    if not args.no_forward_graph:
-        targets.append((forward_graph_path(args.out), "forward"))
-    temp_paths = []
-    try:
-        for final_path, kind in targets:
-            fd, temp = tempfile.mkstemp(prefix=".export-", suffix=".onnx.tmp",
-                                        dir=os.path.dirname(os.path.abspath(final_path)))
-            os.close(fd)
-            temp_paths.append(temp)
-            started = time.time()
-            precision = args.precision if kind == "full" else args.dtype
-            write_graph(graphs[kind], kind, temp, dict(metadata, **{"dermxai.precision": precision}), args.opset)
-            os.chmod(temp, 0o666 & ~current_umask())
-            log(f"{kind} graph: traced and written in {time.time() - started:.1f} s")
-        if args.verify:
-            from verify import verify
-            if not verify(config, state_dict, dtype, sums_dtype, forward_dtype, onnx_path=temp_paths[0],
-                          batch=args.verify_batch, out=log):
-                raise ExportError("Verification failed: an output is above tolerance (see the lines above).")
-            log("verify: all outputs within tolerance")
-        for temp, (final_path, kind) in zip(temp_paths, targets):
-            os.replace(temp, final_path)
-            log(f"wrote {final_path} ({os.path.getsize(final_path) / 1e6:.1f} MB, {kind})")
-        temp_paths = []
-    finally:
-        for temp in temp_paths:
-            if os.path.exists(temp):
-                os.remove(temp)
+        check_against_timm(config, loaded.state_dict, log)
+    metadata = contract_metadata(config, dict(values, arch=arch), sha256_of_file(loaded.path), labels, args.dtype)
+    metadata.update({"dermxai.weights": loaded.weights, "dermxai.sources": json.dumps(sources)})
+    graphs = {"full": VitGraph(config, loaded.state_dict, dtype, sums_dtype, forward_dtype),
+              "forward": VitGraph(config, loaded.state_dict, dtype, sums_dtype)}
+    targets = [(args.out, "full")] + ([] if args.no_forward_graph else [(forward_graph_path(args.out), "forward")])
+    write_outputs(args, graphs, metadata, targets, config, loaded.state_dict, dtype, sums_dtype, forward_dtype, log)
 
 
 def main(argv=None):

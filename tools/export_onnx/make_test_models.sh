@@ -22,9 +22,11 @@ export_model() {  # name dtype extra-args...
     --out "$out/${name}_${dtype/float/f}.onnx" --dtype "$dtype" --crop-pct 1.0 --skip-timm-check "$@" >/dev/null
 }
 
+# Facts the weights do not determine, as the golden sets were made (tests/golden/README.md).
+facts="--global-pool token --layernorm-eps 1e-6 --act gelu --interpolation bicubic"
 for dtype in float32 float64; do
-  export_model small "$dtype" --num-heads 4 --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --arch golden_small &
-  export_model tiny224 "$dtype" --arch golden_tiny224 &
+  export_model small "$dtype" --num-heads 4 --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --arch golden_small $facts &
+  export_model tiny224 "$dtype" --num-heads 3 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --arch golden_tiny224 $facts &
   wait -n && wait -n
 done
 ls -l "$out"/small_f32.onnx "$out"/small_f64.onnx "$out"/tiny224_f32.onnx "$out"/tiny224_f64.onnx \

@@ -12,26 +12,30 @@ from vit_graph import ForwardGraph, FullGraph
 CONTRACT_VERSION = "1"
 CREATED_BY = "dermxai-export 1.0"
 BATCH = "batch"
+PROTOBUF_LIMIT = 2_000_000_000 - (64 << 20)  # weights above this cannot share the .onnx file
 
 
-def contract_metadata(config, options, checkpoint_sha256, labels, dtype_name):
-    """The metadata_props of contract v1 (docs/contract.md#metadata)."""
+def contract_metadata(config, facts, checkpoint_sha256, labels, dtype_name):
+    """The metadata_props of contract v1 (docs/contract.md#metadata) (plus num_classes, dtype, and the token layout
+    of docs/model-families.md: prefix_tokens and readout)."""
     return {
         "dermxai.contract": CONTRACT_VERSION,
         "labels": json.dumps(labels),
-        "mean": json.dumps(list(options.mean)),
-        "std": json.dumps(list(options.std)),
+        "mean": json.dumps(list(facts["mean"])),
+        "std": json.dumps(list(facts["std"])),
         "image_size": str(config.image_size),
         "patch_size": str(config.patch_size),
         "num_layers": str(config.depth),
         "num_heads": str(config.num_heads),
         "num_classes": str(config.num_classes),
-        "interpolation": options.interpolation,
-        "crop_pct": repr(float(options.crop_pct)),
-        "architecture": options.arch,
+        "interpolation": facts["interpolation"],
+        "crop_pct": repr(float(facts["crop_pct"])),
+        "architecture": facts["arch"],
         "checkpoint_sha256": checkpoint_sha256,
         "created_by": CREATED_BY,
         "dtype": dtype_name,
+        "prefix_tokens": str(config.prefix_tokens),
+        "readout": config.readout,
     }
 
 
@@ -76,8 +80,10 @@ def _trace_to_file(module, example_inputs, input_shapes, output_shapes, path, op
                           do_constant_folding=False, **kwargs)
 
 
-def _finish_file(path, input_shapes, output_shapes, metadata):
-    model = onnx.load(path)
+def _finish_file(path, input_shapes, output_shapes, metadata, external):
+    """Names the dims, stamps the metadata and saves; weights go to PATH.data (one file) when asked or
+    when the graph would pass protobuf's 2 GB limit. Returns the file names written."""
+    model = onnx.load(path)  # also reads the per-tensor files torch writes for graphs over 2 GB
     for value_info in list(model.graph.input) + list(model.graph.output):
         dims = input_shapes.get(value_info.name) or output_shapes.get(value_info.name)
         if dims is not None:
@@ -87,12 +93,25 @@ def _finish_file(path, input_shapes, output_shapes, metadata):
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     model.producer_name = "dermxai-export"
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
+    weight_bytes = sum(len(t.raw_data) for t in model.graph.initializer)
+    external = external or weight_bytes > PROTOBUF_LIMIT
+    name = os.path.basename(path)
+    for leftover in os.listdir(os.path.dirname(path)):
+        if leftover != name and not leftover.endswith((".onnx", ".data")):
+            os.remove(os.path.join(os.path.dirname(path), leftover))  # torch's per-tensor files
+    if not external:
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+        return [name]
+    onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=f"{name}.data", size_threshold=0)
+    onnx.checker.check_model(path)
+    return [name, f"{name}.data"]
 
 
-def write_graph(vit, graph_kind, path, metadata, opset):
-    """Writes the full (graph_kind 'full') or forward-only ('forward') graph to `path`."""
+def write_graph(vit, graph_kind, path, metadata, opset, external=False):
+    """Writes the full (graph_kind 'full') or forward-only ('forward') graph to `path` (a folder of
+    its own: torch may write per-tensor files beside it). Returns the file names written."""
     config = vit.config
     pixels = torch.zeros(2, 3, config.image_size, config.image_size, dtype=vit.dtype)
     if graph_kind == "full":
@@ -105,7 +124,7 @@ def write_graph(vit, graph_kind, path, metadata, opset):
         input_shapes, output_shapes = forward_graph_shapes(config)
     module.eval()
     _trace_to_file(module, example, input_shapes, output_shapes, path, opset)
-    _finish_file(path, input_shapes, output_shapes, dict(metadata, **{"dermxai.graph": graph_kind}))
+    return _finish_file(path, input_shapes, output_shapes, dict(metadata, **{"dermxai.graph": graph_kind}), external)
 
 
 def forward_graph_path(out_path):

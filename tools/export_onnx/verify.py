@@ -3,16 +3,19 @@ independent per-image implementation of the reference rules (attn_rel), on rando
 import numpy as np
 import torch
 
+from graph_runner import run_file
 from reference_impl import ReferenceVit
 from vit_graph import VitGraph
 
 OUTPUTS = ("logits", "attn", "attn_grad", "attn_rel")
 # Float64 must reproduce the reference to rounding. Float32: logits/attn/attn_grad are well
 # conditioned; attn_rel inherits the reference's own float32 ill-conditioning (golden README), so it
-# passes when within 10x the reference's own float32 error (at least 1e-3).
+# is held to 10x the reference's own float32 error, at least 1e-3 and never more than 1e-2, with the
+# Spearman rank correlation against float64 printed beside it.
 FLOAT64_TOLERANCE = 1e-8
 FLOAT32_TOLERANCE = {"logits": 1e-3, "attn": 1e-3, "attn_grad": 1e-3}
 FLOAT32_REL_FLOOR = 1e-3
+FLOAT32_REL_CEILING = 1e-2
 
 
 def random_case(config, batch, seed):
@@ -52,28 +55,32 @@ def errors(got, expected):
     return result
 
 
-def run_onnx(path, pixels, targets, dtype):
-    try:
-        import onnxruntime
-    except ImportError:
-        return None
-    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    feeds = {"pixel_values": pixels.to(dtype).numpy(), "target_class": targets.numpy()}
-    return as_dict(session.run(["logits", "target", "attn", "attn_grad", "attn_rel"], feeds))
+def spearman(a, b):
+    """Rank correlation of two arrays (average ranks for ties)."""
+    def ranks(x):
+        order = np.argsort(x, kind="mergesort")
+        r = np.empty(len(x))
+        r[order] = np.arange(len(x))
+        _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+        sums = np.bincount(inverse, weights=r)
+        return sums[inverse] / counts[inverse]
+    return float(np.corrcoef(ranks(np.ravel(a)), ranks(np.ravel(b)))[0, 1])
 
 
 class Report:
     def __init__(self, out):
         self.out = out
         self.failed = False
+        self.rank = {}
 
     def line(self, label, errs, tolerances, targets_ok):
         for name in OUTPUTS:
             abs_err, rel_err = errs[name]
             ok = rel_err <= tolerances[name]
             self.failed |= not ok
+            extra = f"  Spearman {self.rank[label]:.4f}" if name == "attn_rel" and label in self.rank else ""
             self.out(f"  {label:<28} {name:<10} max abs {abs_err:.3e}  max rel {rel_err:.3e}  "
-                     f"(tol {tolerances[name]:.1e}) {'ok' if ok else 'FAIL'}")
+                     f"(tol {tolerances[name]:.1e}) {'ok' if ok else 'FAIL'}{extra}")
         self.failed |= not targets_ok
         if not targets_ok:
             self.out(f"  {label:<28} target     FAIL (resolved targets differ)")
@@ -95,19 +102,42 @@ def verify(config, state_dict, dtype, sums_dtype, forward_dtype=None, onnx_path=
         ref32 = reference_outputs(ReferenceVit(config, state_dict, torch.float32), pixels, targets)
         own = errors(ref32, expected)["attn_rel"][1]
         out(f"  reference rules in float32: attn_rel max rel error {own:.3e} (its own conditioning)")
-        tolerances = dict(FLOAT32_TOLERANCE, attn_rel=max(10 * own, FLOAT32_REL_FLOOR))
+        tolerances = dict(FLOAT32_TOLERANCE, attn_rel=min(max(10 * own, FLOAT32_REL_FLOOR), FLOAT32_REL_CEILING))
     with torch.no_grad():
         graph = VitGraph(config, state_dict, dtype, sums_dtype, forward_dtype)
         got = as_dict(graph.explain(pixels.to(dtype), targets))
     label = f"graph ops, {str(dtype).replace('torch.', '')}"
     if forward_dtype not in (None, dtype):
         label += " mixed"
+    report.rank[label] = spearman(got["attn_rel"], expected["attn_rel"])
     report.line(label, errors(got, expected), tolerances, np.array_equal(got["target"], expected["target"]))
     if onnx_path is not None:
-        ort = run_onnx(onnx_path, pixels, targets, dtype)
+        ort, how = run_file(onnx_path, pixels.to(dtype).numpy(), targets.numpy(), out)
         if ort is None:
-            out("  ONNX Runtime for Python is not installed: the .onnx file was not run here")
+            out(f"  the .onnx file was NOT run through ONNX Runtime: {how}")
         else:
-            report.line("ONNX Runtime CPU", errors(ort, expected), tolerances,
+            out(f"  the .onnx file through {how}")
+            ort = {name: np.asarray(value) for name, value in ort.items()}
+            report.rank["ONNX Runtime, the file"] = spearman(ort["attn_rel"], expected["attn_rel"])
+            report.line("ONNX Runtime, the file", errors(ort, expected), tolerances,
                         np.array_equal(ort["target"], expected["target"]))
+            compare_with_timm(config, state_dict, pixels, ort["logits"], report, out)
     return not report.failed
+
+
+def compare_with_timm(config, state_dict, pixels, logits, report, out):
+    """The file's logits against the user's own timm, where timm is importable."""
+    try:
+        from timm_check import build_timm_model
+        model = build_timm_model(config)
+    except ImportError:
+        out("  timm is not importable here: the file's logits were not compared with timm")
+        return
+    model.load_state_dict(state_dict)
+    with torch.no_grad():
+        theirs = model.to(torch.float64).eval()(pixels).numpy()
+    rel = float(np.abs(logits - theirs).max() / np.abs(theirs).max())
+    limit = FLOAT64_TOLERANCE if logits.dtype == np.float64 else FLOAT32_TOLERANCE["logits"]
+    report.failed |= rel > limit
+    out(f"  {'timm ' + __import__('timm').__version__ + ', float64':<28} logits     max rel {rel:.3e}  "
+        f"(tol {limit:.1e}) {'ok' if rel <= limit else 'FAIL'}")

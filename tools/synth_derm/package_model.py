@@ -21,6 +21,7 @@ SIZE_LIMIT_BYTES = 30 * 1024 * 1024
 
 sys.path.insert(0, os.path.dirname(EXPORTER))
 from checkpoint import sha256_of_file as sha256  # noqa: E402  (the exporter's own helper)
+import data  # noqa: E402  (the training recipe: normalisation constants)
 
 
 def read_json(path):
@@ -28,10 +29,16 @@ def read_json(path):
         return json.load(f)
 
 
+# What the training recipe (data.py, tiny_vit.py) fixes and the weights cannot tell the exporter.
+TRAINING_FACTS = ["--global-pool", "token", "--layernorm-eps", "1e-6", "--act", "gelu",
+                  "--mean", ",".join(map(str, data.MEAN)), "--std", ",".join(map(str, data.STD)),
+                  "--crop-pct", "0.9", "--interpolation", "bicubic"]
+
+
 def export(run, out_dir, heads, arch):
     command = [sys.executable, EXPORTER, "--checkpoint", os.path.join(run, "checkpoint.pth"),
                "--out", os.path.join(out_dir, "model.onnx"), "--labels", os.path.join(run, "labels.txt"),
-               "--num-heads", str(heads), "--arch", arch, "--verify"]
+               "--num-heads", str(heads), "--arch", arch, "--verify", *TRAINING_FACTS]
     started = time.time()
     subprocess.run(command, check=True)
     return command, time.time() - started
@@ -207,7 +214,7 @@ shortcut (not committed; written under artifacts/, e.g. artifacts/shortcut/; com
 
 SHORTCUT_COMMANDS = """/usr/bin/python3 tools/synth_derm/synth_derm.py --out artifacts/train_shortcut --count 9000 --seed 1 --workers 2 --shortcut-class 0 --shortcut-artifact sticker --shortcut-rate 0.9
 {train}
-/usr/bin/python3 tools/export_onnx/export.py --checkpoint artifacts/shortcut/checkpoint.pth --out artifacts/shortcut/model.onnx --labels artifacts/shortcut/labels.txt --num-heads {heads} --arch {arch}_sticker_shortcut"""
+/usr/bin/python3 tools/export_onnx/export.py --checkpoint artifacts/shortcut/checkpoint.pth --out artifacts/shortcut/model.onnx --labels artifacts/shortcut/labels.txt --num-heads {heads} --global-pool token --layernorm-eps 1e-6 --act gelu --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --crop-pct 0.9 --interpolation bicubic --arch {arch}_sticker_shortcut"""
 
 
 def main(argv=None):

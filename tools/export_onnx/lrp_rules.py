@@ -1,0 +1,99 @@
+"""Building blocks shared by the forward, gradient and LRP passes of vit_graph.py: head splitting,
+LayerNorm with its backward, and the reference's LRP rules (docs/methods.md#lrp-rules) as batched ops."""
+import torch
+
+SAFE_DIV_EPS = 1e-9
+
+
+def split_heads(t, tokens, heads, head_dim):
+    """[B, N, H·d] -> [B, H, N, d]"""
+    return t.reshape(-1, tokens, heads, head_dim).permute(0, 2, 1, 3)
+
+
+def merge_heads(t, tokens, width):
+    """[B, H, N, d] -> [B, N, H·d]"""
+    return t.permute(0, 2, 1, 3).reshape(-1, tokens, width)
+
+
+def split_qkv(qkv, tokens, heads, head_dim):
+    """[B, N, 3·H·d] (feature c·D + h·d + j) -> three [B, H, N, d]"""
+    parts = qkv.reshape(-1, tokens, 3, heads, head_dim).permute(2, 0, 3, 1, 4)
+    return parts[0], parts[1], parts[2]
+
+
+def merge_qkv(q, k, v, tokens, width):
+    """Inverse of split_qkv."""
+    return torch.stack([q, k, v], dim=0).permute(1, 3, 0, 2, 4).reshape(-1, tokens, 3 * width)
+
+
+class LayerNormParts:
+    """y = γ x̂ + β over the last dim, with the parts its backward needs (x̂, r = 1/sqrt(var + eps))."""
+
+    def __init__(self, x, gamma, beta, eps):
+        centred = x - x.mean(dim=-1, keepdim=True)
+        self.inv_std = 1.0 / torch.sqrt((centred * centred).mean(dim=-1, keepdim=True) + eps)
+        self.normalised = centred * self.inv_std
+        self.gamma = gamma
+        self.output = self.normalised * gamma + beta
+
+    def to(self, dtype):
+        """The same parts in `dtype` (the backward of a float64 forward run in a float32 pass)."""
+        cast = LayerNormParts.__new__(LayerNormParts)
+        cast.inv_std, cast.normalised = self.inv_std.to(dtype), self.normalised.to(dtype)
+        cast.gamma, cast.output = self.gamma.to(dtype), self.output.to(dtype)
+        return cast
+
+    def backward(self, grad_output):
+        g = grad_output * self.gamma
+        return self.inv_std * (g - g.mean(dim=-1, keepdim=True)
+                               - self.normalised * (g * self.normalised).mean(dim=-1, keepdim=True))
+
+
+def linear(x, weight, bias):
+    """x Wᵀ + b with W kept in PyTorch's [out, in] layout (stored once in the ONNX file)."""
+    y = torch.matmul(x, weight.t())
+    return y + bias if bias is not None else y
+
+
+def safe_div(a, b):
+    """The reference's safe_divide: a / (b + 1e-9) where b ≠ 0, else 0."""
+    den = b + SAFE_DIV_EPS
+    den = torch.where(den == 0, torch.full_like(den, SAFE_DIV_EPS), den)
+    return torch.where(b != 0, a / den, torch.zeros_like(den))
+
+
+def linear_relevance(x, weight, relevance):
+    """b.2, alpha 1 / beta 0: only the x_j·w_ij ≥ 0 contributions, one shared denominator."""
+    w_pos, w_neg = torch.clamp(weight, min=0), torch.clamp(weight, max=0)
+    x_pos, x_neg = torch.clamp(x, min=0), torch.clamp(x, max=0)
+    z = torch.matmul(x_pos, w_pos.t()) + torch.matmul(x_neg, w_neg.t())
+    s = safe_div(relevance, z)
+    return x_pos * torch.matmul(s, w_pos) + x_neg * torch.matmul(s, w_neg)
+
+
+def sum_per_image(t, dtype):
+    return t.to(dtype).sum(dim=(1, 2), keepdim=True)
+
+
+def add_relevance(u, v, relevance, sums_dtype):
+    """b.5 with the rescaling; σ_u, σ_v, ρ are per-image sums, taken in `sums_dtype`."""
+    s = safe_div(relevance, u + v)
+    r_u, r_v = u * s, v * s
+    sigma_u, sigma_v = sum_per_image(r_u, sums_dtype), sum_per_image(r_v, sums_dtype)
+    rho = sum_per_image(relevance, sums_dtype)
+    total = sigma_u.abs() + sigma_v.abs()
+    factor_u = safe_div(safe_div(sigma_u.abs(), total) * rho, sigma_u).to(u.dtype)
+    factor_v = safe_div(safe_div(sigma_v.abs(), total) * rho, sigma_v).to(u.dtype)
+    return r_u * factor_u, r_v * factor_v
+
+
+def clone_relevance(x, r1, r2):
+    """b.6: the residual fork."""
+    return x * (safe_div(r1, x) + safe_div(r2, x))
+
+
+def pool_relevance(tokens, row_weights, pooled, relevance):
+    """Token pooling and mean pooling, pooled = Σ_i w_i z_i over rows (w = e_0 for the class token,
+    1/M on the M averaged rows): the reference's generic rule Z = f(X), S = R/Z, R_X = X ⊙ ∂⟨Z,S⟩/∂X
+    gives R_{z_i} = w_i z_i ⊙ S. For w = e_0 this is b.7's IndexSelect rule."""
+    return row_weights * tokens * safe_div(relevance, pooled).unsqueeze(1)

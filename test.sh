@@ -24,7 +24,7 @@ if ! "$PY" -c 'import torch, onnx, pytest, numpy, PIL' 2>/dev/null \
   apt-get update -qq && apt-get install -y -qq $DEBIAN_PACKAGES >/dev/null \
     || { echo "apt-get could not install $DEBIAN_PACKAGES" >&2; exit 2; }
 fi
-"$PY" -c 'import torch, onnx; print(f"   python {__import__(\"sys\").version.split()[0]}, torch {torch.__version__}, onnx {onnx.__version__}")'
+"$PY" -c 'import platform, torch, onnx; print("   python", platform.python_version(), "torch", torch.__version__, "onnx", onnx.__version__)'
 dotnet --version | sed 's/^/   dotnet SDK /'
 
 results=tests/.generated/results

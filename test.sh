@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up what the tests need on a fresh Debian machine, then runs every suite — the tools' pytest
-# suites and each C# NUnit project — even when an earlier one fails, and closes with one line
+# suites, each C# NUnit project and the Kubernetes manifest checks — even when an earlier one fails, and closes with one line
 # `N passed, N failed, N skipped` over all of them. Exit status 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -53,6 +53,10 @@ else
   status=1
   suites+=("dotnet-build=build-failed")
 fi
+
+echo "== Kubernetes manifests (rendered and validated offline)"
+deploy/kubernetes/check.sh 2>&1 | tee "$results/kubernetes.txt" || status=1
+suites+=("kubernetes=kubernetes.txt")
 
 "$PY" tests/tools/summarize.py "$results" "${suites[@]}" || status=1
 exit "$status"

@@ -1,9 +1,11 @@
-"""Reads the test runs' result files (pytest's JUnit XML, VSTest's .trx) and prints, per suite, its
+"""Reads the test runs' result files (pytest's JUnit XML, VSTest's .trx, or a script's log whose last
+line is `N passed, N failed` or `skipped: REASON`) and prints, per suite, its
 counts, every skip with its reason and every failure's name, then one closing line over all of them:
 `N passed, N failed, N skipped`. A suite whose result file is missing counts as one failure.
 
     summarize.py RESULTS_DIR SUITE [SUITE ...]     (SUITE: NAME=FILE, FILE relative to RESULTS_DIR)
 """
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -41,6 +43,22 @@ def read_trx(path):
     return passed, failed, skipped
 
 
+def read_log(path):
+    """A checking script's output: its last line counts (`N passed, N failed`, or `skipped: REASON`)."""
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if last.startswith("skipped:"):
+        return 0, [], [(path.stem, last[len("skipped:"):].strip())]
+    match = re.fullmatch(r"(\d+) passed, (\d+) failed", last)
+    if not match:
+        return 0, [f"{path.stem}: no closing count line (last line: {last[:120]!r})"], []
+    failed = [line for line in lines if line.startswith("FAIL")] or [f"{path.stem}: see its log"]
+    return int(match[1]), failed[: int(match[2])] if int(match[2]) else [], []
+
+
+READERS = {".trx": read_trx, ".xml": read_junit, ".txt": read_log}
+
+
 def main():
     results, suites = Path(sys.argv[1]), [arg.split("=", 1) for arg in sys.argv[2:]]
     total_passed = total_failed = total_skipped = 0
@@ -51,7 +69,7 @@ def main():
             print(f"{name}: no results ({file} missing): the suite did not run to the end")
             total_failed += 1
             continue
-        passed, failed, skipped = (read_trx if path.suffix == ".trx" else read_junit)(path)
+        passed, failed, skipped = READERS[path.suffix](path)
         if passed + len(failed) + len(skipped) == 0:
             print(f"{name}: ran no test")
             total_failed += 1

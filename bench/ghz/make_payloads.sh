@@ -22,7 +22,7 @@ encoded=$(base64 -w0 "$image")
 config() { # call, data (JSON without the image), concurrency
   cat <<JSON
 {
-  "call": "dermxai.v1.Dermxai.$1",
+  "call": "dermxai.v1.DermxaiService.$1",
   "host": "$host",
   "insecure": true,
   "connections": 1,

@@ -13,7 +13,7 @@ namespace Dermxai.Server.Security;
 /// </summary>
 internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<MalformedMessageMiddleware> logger)
 {
-    private const string DermxaiServicePrefix = "/dermxai.v1.Dermxai/";
+    private const string DermxaiServicePrefix = "/dermxai.v1.DermxaiService/";
     internal const string Sentence = "The request is not a valid dermxai.v1 protobuf message.";
     private static readonly string Unknown = ((int)StatusCode.Unknown).ToString(System.Globalization.CultureInfo.InvariantCulture);
     private static readonly string InvalidArgument = ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -33,7 +33,7 @@ public sealed class GhzReadinessTests
         var files = call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto
             .Select(bytes => FileDescriptorProto.Parser.ParseFrom(bytes)).ToList();
         await call.RequestStream.CompleteAsync();
-        var service = files.SelectMany(f => f.Service).Single(s => s.Name == "Dermxai");
+        var service = files.SelectMany(f => f.Service).Single(s => s.Name == "DermxaiService");
         Assert.That(service.Method.Select(m => m.Name), Is.SupersetOf(new[] { "Classify", "Explain", "ExplainStream", "GetModelInfo" }));
     }
 

@@ -1,4 +1,5 @@
 using Dermxai.Engine;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -69,6 +70,13 @@ internal static class ErrorMapping
             status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(QueueFullRetryDelay) }));
         return status;
     }
+
+    /// <summary>
+    /// The grpc-status-details-bin value of a refusal answered outside the interceptor (middlewares that
+    /// write the status headers themselves).
+    /// </summary>
+    internal static string DetailsHeader(StatusCode code, string reason, string message) =>
+        Convert.ToBase64String(Create(code, reason, null, message).ToByteArray());
 
     /// <summary>One line per failure: internal errors with the exception (for the operator), others with their reason and sentence.</summary>
     internal static void Log(ILogger logger, Exception e, RpcStatus status, string rpc, string requestId, TimeSpan elapsed)

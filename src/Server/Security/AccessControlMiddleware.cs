@@ -55,6 +55,7 @@ internal sealed class AccessControlMiddleware(
         response.ContentType = "application/grpc";
         response.Headers["grpc-status"] = ((int)StatusCode.Unauthenticated).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = reason;
+        response.Headers["grpc-status-details-bin"] = ErrorMapping.DetailsHeader(StatusCode.Unauthenticated, Engine.ErrorReasons.Unauthenticated, reason);
         metrics.RecordRequest(rpc, StatusCode.Unauthenticated, clock.Elapsed);
         return Task.CompletedTask;
     }

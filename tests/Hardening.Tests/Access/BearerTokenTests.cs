@@ -77,6 +77,7 @@ public sealed class BearerTokenTests
         var error = Assert.ThrowsAsync<RpcException>(async () => await client.GetModelInfoAsync(new GetModelInfoRequest(), headers))!;
         Assert.That(error.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(error.Status.Detail, Does.Contain("bearer token"));
+        Assert.That(error.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason, Is.EqualTo(Engine.ErrorReasons.Unauthenticated));
         Assert.That(error.Trailers.GetValue("x-request-id"), Is.EqualTo("audit-4711"));
         await Task.CompletedTask;
     }

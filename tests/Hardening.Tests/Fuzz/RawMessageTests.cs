@@ -50,6 +50,7 @@ public sealed class RawMessageTests
         var refused = channel.CreateCallInvoker().AsyncUnaryCall(classify, null, new CallOptions(new Metadata { { "x-request-id", "raw-body-1" } }), [0xFF, 0xFF, 0xFF]);
         Assert.That((await Clients.StatusOfAsync(() => refused.ResponseAsync)), Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(refused.GetTrailers().GetValue("x-request-id") ?? (await refused.ResponseHeadersAsync).GetValue("x-request-id"), Is.EqualTo("raw-body-1"));
+        Assert.That(refused.GetTrailers().GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason, Is.EqualTo(Engine.ErrorReasons.MalformedMessage));
         TestContext.Out.WriteLine("random protobuf bodies: " + string.Join(", ", statuses.Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.That(statuses.Keys, Is.All.EqualTo(StatusCode.InvalidArgument));
         Assert.That(await Clients.HealthAsync(channel), Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));

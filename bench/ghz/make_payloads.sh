@@ -22,7 +22,7 @@ encoded=$(base64 -w0 "$image")
 config() { # call, data (JSON without the image), concurrency
   cat <<JSON
 {
-  "call": "dermxai.v1.Dermxai.$1",
+  "call": "dermxai.v1.DermxaiService.$1",
   "host": "$host",
   "insecure": true,
   "connections": 1,
@@ -35,5 +35,5 @@ config() { # call, data (JSON without the image), concurrency
 JSON
 }
 config Classify '"top_k": 5' 4 > "$here/classify.json"
-config Explain '"top_k": 3, "methods": ["transformer_attribution"], "targets": [{ "predicted": true }]' 2 > "$here/explain.json"
+config Explain '"top_k": 3, "methods": ["transformer_attribution"], "targets": [{ "predicted": {} }]' 2 > "$here/explain.json"
 echo "wrote $here/{classify,explain}.{json,bin} from $image"

@@ -15,7 +15,7 @@ source "$(dirname "$0")/common.sh"
 parse_options "$@"
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install -y nghttp2-client" >&2; exit 2; }
 method=$([ "$rpc" = classify ] && echo Classify || echo Explain)
-url="$server/dermxai.v1.Dermxai/$method"
+url="$server/dermxai.v1.DermxaiService/$method"
 
 body="$out/$rpc.framed.bin"
 cli payload --rpc "$rpc" --image "$image" --out "$body" --framed >/dev/null

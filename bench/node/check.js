@@ -12,6 +12,7 @@ const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
 
 const PROTO_ROOT = path.resolve(__dirname, '../../proto');
 const PROTO_FILE = 'dermxai/v1/dermxai.proto';
@@ -36,7 +37,22 @@ function loadService() {
   const definition = protoLoader.loadSync(PROTO_FILE, {
     includeDirs: [PROTO_ROOT], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true,
   });
-  return grpc.loadPackageDefinition(definition).dermxai.v1.Dermxai;
+  return grpc.loadPackageDefinition(definition).dermxai.v1.DermxaiService;
+}
+
+// The google.rpc.Status of a failed call (grpc-status-details-bin) with its ErrorInfo and BadRequest.
+function richStatus(error) {
+  const [bytes] = error.metadata ? error.metadata.get('grpc-status-details-bin') : [];
+  if (!bytes) return null;
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => path.join(PROTO_ROOT, target);
+  root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
+  const status = root.lookupType('google.rpc.Status').decode(bytes);
+  const detail = name => {
+    const any = status.details.find(d => (d.type_url || d.typeUrl) === `type.googleapis.com/google.rpc.${name}`);
+    return any ? root.lookupType(`google.rpc.${name}`).decode(any.value) : null;
+  };
+  return { code: status.code, message: status.message, errorInfo: detail('ErrorInfo'), badRequest: detail('BadRequest') };
 }
 
 function unary(client, method, request, metadata) {
@@ -87,7 +103,7 @@ async function main() {
   const image = { encoded: fs.readFileSync(options.image) };
   const checks = new Checks();
 
-  const info = await unary(client, 'GetModelInfo', {}, metadata);
+  const { model: info } = await unary(client, 'GetModelInfo', {}, metadata);
   checks.that('GetModelInfo: labels', info.labels.length > 0, `${info.labels.length} classes`);
   checks.that('GetModelInfo: grid = image / patch', info.grid_size * info.patch_size === info.image_size,
     `${info.image_size}/${info.patch_size} = ${info.grid_size}`);
@@ -101,7 +117,7 @@ async function main() {
   checks.that('Classify: model sha256', classified.model_sha256 === info.model_sha256);
 
   const explained = await unary(client, 'Explain', {
-    image, methods: [defaultMethod.id], targets: [{ predicted: true }], outputs: { overlay_png: true }, top_k: 3,
+    image, methods: [defaultMethod.id], targets: [{ predicted: {} }], outputs: { include_overlay_png: true }, top_k: 3,
   }, metadata);
   checkDifferential(checks, 'Explain', explained.predictions, info, 3);
   const [explanation] = explained.explanations;
@@ -127,6 +143,11 @@ async function main() {
     checks.that('Explain: unknown method refused', false, 'call succeeded');
   } catch (error) {
     checks.that('Explain: unknown method -> INVALID_ARGUMENT', error.code === grpc.status.INVALID_ARGUMENT, error.details);
+    const status = richStatus(error);
+    checks.that('Explain: unknown method -> reason UNKNOWN_METHOD', status !== null && status.errorInfo !== null &&
+      status.errorInfo.reason === 'UNKNOWN_METHOD' && status.errorInfo.domain === 'dermxai.v1', status && status.errorInfo && status.errorInfo.reason);
+    checks.that('Explain: unknown method -> field methods[0]', status !== null && status.badRequest !== null &&
+      status.badRequest.fieldViolations[0].field === 'methods[0]');
   }
 
   client.close();

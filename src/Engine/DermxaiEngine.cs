@@ -106,7 +106,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
     }
 
     /// <summary>The differential: top-k classes with probabilities (forward graph only).</summary>
-    public async Task<ClassifyResult> ClassifyAsync(ImageSource image, int topK = 0, CancellationToken cancel = default)
+    public async Task<ClassifyResult> ClassifyAsync(ImageSource image, int? topK = null, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
         int k = ResolveTopK(topK);
@@ -213,7 +213,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         else if (image.Rgb is not null)
         {
             if (image.Width <= 0 || image.Height <= 0 || image.Rgb.Length != image.Width * image.Height * 3)
-                throw EngineException.Invalid("The RGB pixel buffer does not match its width and height.");
+                throw EngineException.Invalid(ErrorReasons.InvalidPixelBuffer, "image", "The RGB pixel buffer does not match its width and height.");
             prepared = Preprocessor.Prepare(new DecodedImage(image.Rgb, image.Width, image.Height), Model);
         }
         else prepared = Preprocessor.Prepare(_decoder.Decode(image.Encoded.Span), Model);
@@ -221,10 +221,10 @@ public sealed class DermxaiEngine : IAsyncDisposable
         return prepared;
     }
 
-    private int ResolveTopK(int topK)
+    private int ResolveTopK(int? topK)
     {
-        if (topK < 0) throw EngineException.Invalid($"top_k must be 0 or more, got {topK}.");
-        return Math.Min(topK == 0 ? 5 : topK, Model.NumClasses);
+        if (topK < 1) throw EngineException.Invalid(ErrorReasons.TopKOutOfRange, "top_k", $"top_k must be 1 or more, got {topK}.");
+        return Math.Min(topK ?? 5, Model.NumClasses);
     }
 
     private IReadOnlyList<ClassScore> Differential(double[] logits, int k)

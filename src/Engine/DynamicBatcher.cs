@@ -54,7 +54,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
             if (!_channel.Writer.TryWrite(new Item(rows[i], done, cancel, Stopwatch.GetTimestamp())))
             {
                 Interlocked.Decrement(ref _queued);
-                done.TrySetException(new EngineException(EngineErrorKind.Unavailable, "The engine is shutting down."));
+                done.TrySetException(new EngineException(EngineErrorKind.Unavailable, ErrorReasons.ShuttingDown, null, "The engine is shutting down."));
             }
         }
         return await Task.WhenAll(tasks).WaitAsync(cancel).ConfigureAwait(false);
@@ -70,7 +70,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
     }
 
     private EngineException QueueFull() =>
-        new(EngineErrorKind.QueueFull, $"The server's queue is full ({_maxQueue} waiting); retry later.");
+        new(EngineErrorKind.QueueFull, ErrorReasons.QueueFull, null, $"The server's queue is full ({_maxQueue} waiting); retry later.");
 
     private async Task WorkAsync()
     {

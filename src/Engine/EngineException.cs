@@ -13,11 +13,21 @@ public enum EngineErrorKind
     Unavailable,
 }
 
-/// <summary>A refusal with one human sentence as its message (safe to show to the caller).</summary>
-public sealed class EngineException(EngineErrorKind kind, string message) : Exception(message)
+/// <summary>
+/// A refusal: one human sentence as its message (safe to show to the caller), a stable machine-readable
+/// <see cref="Reason"/> (<see cref="ErrorReasons"/>) and, for bad input, the request field at fault.
+/// </summary>
+public sealed class EngineException(EngineErrorKind kind, string reason, string? field, string message) : Exception(message)
 {
     public EngineErrorKind Kind { get; } = kind;
+    /// <summary>One of <see cref="ErrorReasons"/>.</summary>
+    public string Reason { get; } = reason;
+    /// <summary>The request field at fault in the proto's dotted path (e.g. "outputs.overlay_alpha"), if any.</summary>
+    public string? Field { get; } = field;
 
-    internal static EngineException Invalid(string message) => new(EngineErrorKind.InvalidArgument, message);
-    internal static EngineException TooLarge(string message) => new(EngineErrorKind.TooLarge, message);
+    public static EngineException Invalid(string reason, string field, string message) =>
+        new(EngineErrorKind.InvalidArgument, reason, field, message);
+
+    internal static EngineException TooLarge(string reason, string field, string message) =>
+        new(EngineErrorKind.TooLarge, reason, field, message);
 }

@@ -51,12 +51,12 @@ public sealed record ExplainOptions
     public bool OverlayPng { get; init; }
     /// <summary>"jet" (default), "turbo" or "viridis".</summary>
     public string? Colormap { get; init; }
-    /// <summary>Heat-map opacity in (0, 1]; 0 means 0.5.</summary>
-    public float OverlayAlpha { get; init; }
-    /// <summary>Classes in the differential; 0 means 5 (or all when fewer).</summary>
-    public int TopK { get; init; }
-    /// <summary>In (0, 1): also re-classify without the most/least relevant patches. 0 = off.</summary>
-    public float FaithfulnessFraction { get; init; }
+    /// <summary>Heat-map opacity in (0, 1]; null means 0.5.</summary>
+    public float? OverlayAlpha { get; init; }
+    /// <summary>Classes in the differential, 1 or more; null means 5 (or all when fewer).</summary>
+    public int? TopK { get; init; }
+    /// <summary>In (0, 1): also re-classify without the most/least relevant patches. Null = off.</summary>
+    public float? FaithfulnessFraction { get; init; }
 }
 
 /// <summary>One class with its score.</summary>

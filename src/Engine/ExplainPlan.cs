@@ -14,13 +14,18 @@ internal sealed class ExplainPlan
     public required bool OverlayPng { get; init; }
     public required float FaithfulnessFraction { get; init; }
 
+    /// <summary>The most method ids and targets one request may name (the proto's documented limits).</summary>
+    internal const int MaxMethods = 16, MaxTargets = 64;
+
     /// <summary>Several targets or a top-k need the ranking before the explaining run.</summary>
     public bool NeedsForwardFirst => Targets.Count > 1 || Targets.Any(t => t.Kind == TargetKind.TopK);
 
     internal static ExplainPlan Validate(ExplainOptions options, ModelDescription model)
     {
         var targets = options.Targets.Count == 0 ? [TargetRequest.Predicted] : options.Targets;
-        foreach (var target in targets) CheckTarget(target, model);
+        if (targets.Count > MaxTargets)
+            throw EngineException.Invalid(ErrorReasons.TooManyItems, "targets", $"At most {MaxTargets} targets are accepted, got {targets.Count}.");
+        for (int i = 0; i < targets.Count; i++) CheckTarget(targets[i], i, model);
         return new ExplainPlan
         {
             Methods = ParseMethods(options.Methods),
@@ -69,28 +74,31 @@ internal sealed class ExplainPlan
         return -1;
     }
 
-    private static void CheckTarget(TargetRequest target, ModelDescription model)
+    private static void CheckTarget(TargetRequest target, int i, ModelDescription model)
     {
         int classes = model.NumClasses;
         switch (target.Kind)
         {
             case TargetKind.TopK when target.Value < 1 || target.Value > classes:
-                throw EngineException.Invalid($"A top_k target must be between 1 and {classes} (the model's classes), got {target.Value}.");
+                throw EngineException.Invalid(ErrorReasons.TopClassesOutOfRange, $"targets[{i}].top_classes", $"A top_classes target must be between 1 and {classes} (the model's classes), got {target.Value}.");
             case TargetKind.ClassIndex when target.Value < 0 || target.Value >= classes:
-                throw EngineException.Invalid($"Class index {target.Value} is out of range; this model has {classes} classes (0 to {classes - 1}).");
+                throw EngineException.Invalid(ErrorReasons.ClassOutOfRange, $"targets[{i}].class_index", $"Class index {target.Value} is out of range; this model has {classes} classes (0 to {classes - 1}).");
             case TargetKind.ClassLabel when IndexOfLabel(target.Label ?? "", model) < 0:
-                throw EngineException.Invalid($"Unknown class label {ClientText.Quote(target.Label)}; GetModelInfo lists the model's labels.");
+                throw EngineException.Invalid(ErrorReasons.UnknownClassLabel, $"targets[{i}].class_label", $"Unknown class label {ClientText.Quote(target.Label)}; GetModelInfo lists the model's labels.");
         }
     }
 
     private static IReadOnlyList<RelevanceMethod> ParseMethods(IReadOnlyList<string> ids)
     {
         if (ids.Count == 0) return [RelevanceMethods.Default];
+        if (ids.Count > MaxMethods)
+            throw EngineException.Invalid(ErrorReasons.TooManyItems, "methods", $"At most {MaxMethods} methods are accepted, got {ids.Count}.");
         var methods = new List<RelevanceMethod>();
-        foreach (var id in ids)
+        for (int i = 0; i < ids.Count; i++)
         {
+            string id = ids[i];
             if (!RelevanceMethods.TryParse(id, out var method))
-                throw EngineException.Invalid(
+                throw EngineException.Invalid(ErrorReasons.UnknownMethod, $"methods[{i}]",
                     $"Unknown method {ClientText.Quote(id)}; use one of {string.Join(", ", RelevanceMethods.All.Select(m => m.Id()))}.");
             if (!methods.Contains(method)) methods.Add(method);
         }
@@ -100,7 +108,7 @@ internal sealed class ExplainPlan
     private static int CheckStartLayer(int startLayer, ModelDescription model) =>
         startLayer >= 0 && startLayer < model.NumLayers
             ? startLayer
-            : throw EngineException.Invalid(
+            : throw EngineException.Invalid(ErrorReasons.StartLayerOutOfRange, "start_layer",
                 $"start_layer {startLayer} is out of range; this model has {model.NumLayers} layers (0 to {model.NumLayers - 1}).");
 
     private static Colormap ParseColormap(string? name) => (name ?? "").Trim().ToLowerInvariant() switch
@@ -108,19 +116,24 @@ internal sealed class ExplainPlan
         "" or "jet" => Colormap.Jet,
         "turbo" => Colormap.Turbo,
         "viridis" => Colormap.Viridis,
-        _ => throw EngineException.Invalid($"Unknown colormap {ClientText.Quote(name)}; use jet, turbo or viridis."),
+        _ => throw EngineException.Invalid(ErrorReasons.UnknownColormap, "outputs.colormap", $"Unknown colormap {ClientText.Quote(name)}; use jet, turbo or viridis."),
     };
 
-    private static float CheckAlpha(float alpha)
+    private static float CheckAlpha(float? alpha)
     {
-        if (alpha == 0) return 0.5f;
-        return alpha > 0 && alpha <= 1 ? alpha
-            : throw EngineException.Invalid($"overlay_alpha must be in (0, 1], got {alpha}.");
+        if (alpha is not { } a) return 0.5f;
+        return a > 0 && a <= 1 ? a
+            : throw EngineException.Invalid(ErrorReasons.OverlayAlphaOutOfRange, "outputs.overlay_alpha", $"overlay_alpha must be in (0, 1], got {alpha}.");
     }
 
-    private static float CheckFraction(float fraction) =>
-        fraction == 0 || (fraction > 0 && fraction < 1) ? fraction
-            : throw EngineException.Invalid($"faithfulness_fraction must be in (0, 1) or 0 (off), got {fraction}.");
+    /// <summary>0 in the plan means no check (the option was unset).</summary>
+    private static float CheckFraction(float? fraction) => fraction switch
+    {
+        null => 0,
+        > 0 and < 1 => fraction.Value,
+        _ => throw EngineException.Invalid(ErrorReasons.FaithfulnessFractionOutOfRange, "faithfulness_fraction",
+            $"faithfulness_fraction must be in (0, 1), got {fraction}; leave it unset for no check."),
+    };
 }
 
 /// <summary>Sets whole patches of a normalised [3, S, S] image to black (pixel value 0 before normalisation).</summary>

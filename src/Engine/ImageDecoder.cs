@@ -17,13 +17,16 @@ internal sealed record DecodedImage(byte[] Rgb, int Width, int Height);
 /// </summary>
 internal sealed class ImageDecoder(ImageLimits limits)
 {
+    /// <summary>The request field that carries encoded bytes.</summary>
+    internal const string Field = "image.encoded";
+
     private static readonly Configuration JpegAndPngOnly = CreateConfiguration();
 
     internal DecodedImage Decode(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length == 0) throw EngineException.Invalid("The image is empty; send JPEG or PNG bytes.");
+        if (bytes.Length == 0) throw EngineException.Invalid(ErrorReasons.ImageEmpty, Field, "The image is empty; send JPEG or PNG bytes.");
         if (bytes.Length > limits.MaxBytes)
-            throw EngineException.TooLarge(
+            throw EngineException.TooLarge(ErrorReasons.ImageTooLarge, Field,
                 $"The image is {bytes.Length} bytes, more than the limit of {limits.MaxBytes} bytes.");
 
         bool isJpeg = bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
@@ -31,7 +34,7 @@ internal sealed class ImageDecoder(ImageLimits limits)
         if (!isJpeg && !isPng)
         {
             string? other = UnsupportedFormatName(bytes);
-            throw EngineException.Invalid(other is null
+            throw EngineException.Invalid(ErrorReasons.UnsupportedImageFormat, Field, other is null
                 ? "The data is not a JPEG or PNG image; send JPEG or PNG."
                 : $"{other} images are not supported; send JPEG or PNG.");
         }
@@ -42,7 +45,7 @@ internal sealed class ImageDecoder(ImageLimits limits)
         try { image = Image.Load<Rgb24>(JpegAndPngOnly, bytes); }
         catch (Exception e) when (IsDecoderFailure(e))
         {
-            throw EngineException.Invalid($"The {format} image is corrupt or truncated and could not be decoded.");
+            throw EngineException.Invalid(ErrorReasons.CorruptImage, Field, $"The {format} image is corrupt or truncated and could not be decoded.");
         }
         using (image)
         {
@@ -66,12 +69,12 @@ internal sealed class ImageDecoder(ImageLimits limits)
             info = null;
         }
         if (info is null || info.Width <= 0 || info.Height <= 0)
-            throw EngineException.Invalid($"The {format} image is corrupt: its header could not be read.");
+            throw EngineException.Invalid(ErrorReasons.CorruptImage, Field, $"The {format} image is corrupt: its header could not be read.");
         if (info.Width > limits.MaxSide || info.Height > limits.MaxSide)
-            throw EngineException.TooLarge(
+            throw EngineException.TooLarge(ErrorReasons.ImageSideTooLarge, Field,
                 $"The image is {info.Width}x{info.Height} pixels; each side must be at most {limits.MaxSide}.");
         if ((long)info.Width * info.Height > limits.MaxPixels)
-            throw EngineException.TooLarge(
+            throw EngineException.TooLarge(ErrorReasons.ImageTooManyPixels, Field,
                 $"The image has {(long)info.Width * info.Height} pixels, more than the limit of {limits.MaxPixels}.");
     }
 

@@ -80,13 +80,13 @@ internal static class Preprocessor
     {
         int s = model.ImageSize;
         if (shape.Length != 3 || shape[0] != 3 || shape[1] != s || shape[2] != s)
-            throw EngineException.Invalid(
+            throw EngineException.Invalid(ErrorReasons.TensorShapeMismatch, "image.tensor.shape",
                 $"The tensor has shape {ClientText.Shape(shape)}, but this model needs [3, {s}, {s}].");
         if (values.Length != 3 * s * s)
-            throw EngineException.Invalid(
+            throw EngineException.Invalid(ErrorReasons.TensorShapeMismatch, "image.tensor.values",
                 $"The tensor has {values.Length} values, but shape [3, {s}, {s}] needs {3 * s * s}.");
         foreach (float v in values)
-            if (!float.IsFinite(v)) throw EngineException.Invalid("The tensor contains NaN or infinite values.");
+            if (!float.IsFinite(v)) throw EngineException.Invalid(ErrorReasons.TensorNotFinite, "image.tensor.values", "The tensor contains NaN or infinite values.");
         CheckNormalisedRange(values, model);
 
         Array pixels = model.IsFloat64 ? Array.ConvertAll(values, v => (double)v) : (float[])values.Clone();
@@ -108,7 +108,7 @@ internal static class Preprocessor
             foreach (float v in chw.AsSpan(c * plane, plane))
             {
                 if (v < low - margin || v > high + margin)
-                    throw EngineException.Invalid(
+                    throw EngineException.Invalid(ErrorReasons.TensorNotNormalized, "image.tensor.values",
                         $"The tensor's channel {c} holds values outside the range of normalised pixels [{low:G4}, {high:G4}]; normalise with ModelInfo.mean and std.");
             }
         }

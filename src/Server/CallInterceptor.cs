@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Dermxai.Engine;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Google.Rpc;
 
 namespace Dermxai.Server;
 
@@ -33,7 +33,8 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
         string requestId = RequestIds.Of(context);
         var clock = Stopwatch.StartNew();
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Rpc"] = rpc });
-        await context.WriteResponseHeadersAsync(new Metadata()); // sends x-request-id (set by RequestIdMiddleware) at once
+        // gRPC: send x-request-id (set by RequestIdMiddleware) at once. JSON: the HTTP status must wait for the outcome.
+        if (!RestApi.IsRestCall(context.GetHttpContext().Request)) await context.WriteResponseHeadersAsync(new Metadata());
         try
         {
             var result = await call();
@@ -44,46 +45,9 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
         catch (Exception e)
         {
             var status = ErrorMapping.ToStatus(e, context);
-            metrics.RecordRequest(rpc, status.StatusCode, clock.Elapsed);
+            metrics.RecordRequest(rpc, (StatusCode)status.Code, clock.Elapsed);
             ErrorMapping.Log(logger, e, status, rpc, requestId, clock.Elapsed);
-            throw new RpcException(status);
+            throw status.ToRpcException();
         }
-    }
-}
-
-/// <summary>Failures → gRPC statuses with one human sentence (docs/contract.md#errors).</summary>
-internal static class ErrorMapping
-{
-    /// <summary>The longest status message sent; engine sentences quote at most a short prefix of client text.</summary>
-    internal const int MaxDetail = 512;
-
-    internal static Status ToStatus(Exception e, ServerCallContext context) => Bounded(e switch
-    {
-        RpcException rpc => rpc.Status,
-        _ when Security.MalformedMessageMiddleware.IsMalformedMessage(e) => new Status(StatusCode.InvalidArgument, Security.MalformedMessageMiddleware.Sentence),
-        EngineException engine => new Status(engine.Kind switch
-        {
-            EngineErrorKind.InvalidArgument => StatusCode.InvalidArgument,
-            EngineErrorKind.TooLarge or EngineErrorKind.QueueFull => StatusCode.ResourceExhausted,
-            _ => StatusCode.Unavailable,
-        }, engine.Message),
-        OperationCanceledException when context.Deadline <= DateTime.UtcNow =>
-            new Status(StatusCode.DeadlineExceeded, "The call's deadline passed before the work finished."),
-        OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
-            new Status(StatusCode.Cancelled, "The call was cancelled by the client."),
-        _ => new Status(StatusCode.Internal, $"Internal error; quote request id {RequestIds.Of(context)} when reporting it."),
-    });
-
-    private static Status Bounded(Status status) =>
-        status.Detail.Length <= MaxDetail ? status : new Status(status.StatusCode, status.Detail[..(MaxDetail - 1)] + "…");
-
-    /// <summary>One line per failure: internal errors with the exception (for the operator), others with their sentence.</summary>
-    internal static void Log(ILogger logger, Exception e, Status status, string rpc, string requestId, TimeSpan elapsed)
-    {
-        if (status.StatusCode == StatusCode.Internal)
-            logger.LogError(e, "{Rpc} {RequestId} failed with an internal error", rpc, requestId);
-        else
-            logger.LogInformation("{Rpc} {RequestId} {Code}: {Detail} ({Ms:F1} ms)", rpc, requestId, status.StatusCode, status.Detail,
-                elapsed.TotalMilliseconds);
     }
 }

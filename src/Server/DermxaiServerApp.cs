@@ -34,18 +34,20 @@ public static class DermxaiServerApp
         builder.Services.AddSingleton<HealthServiceImpl>();
         builder.Services.AddSingleton<EngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
-        builder.Services.AddGrpc(o =>
+        var grpc = builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;
             o.MaxSendMessageSize = settings.MaxSendMessageSize;
             o.EnableDetailedErrors = false;
             o.Interceptors.Add<CallInterceptor>();
         });
+        builder.Services.AddDermxaiRest(grpc);
         builder.Services.AddGrpcReflection();
 
         var app = builder.Build();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseDermxaiAccessControl();
+        app.MapDermxaiOpenApi();
         app.MapGrpcService<DermxaiService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();

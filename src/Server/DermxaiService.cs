@@ -8,12 +8,12 @@ namespace Dermxai.Server;
 
 /// <summary>The gRPC service: validation and mapping only; the interceptor handles ids, errors and metrics.</summary>
 internal sealed class DermxaiService(EngineHost host, ServerMetrics metrics, ILogger<DermxaiService> logger)
-    : Proto.Dermxai.DermxaiBase
+    : Proto.DermxaiService.DermxaiServiceBase
 {
     public override async Task<Proto.ClassifyResponse> Classify(Proto.ClassifyRequest request, ServerCallContext context)
     {
         var engine = host.Engine;
-        var result = await engine.ClassifyAsync(ProtoMapping.ToImageSource(request.Image), request.TopK, context.CancellationToken);
+        var result = await engine.ClassifyAsync(ProtoMapping.ToImageSource(request.Image), request.HasTopK ? request.TopK : null, context.CancellationToken);
         RecordStages(result.Timings, ["classify"], []);
         return ProtoMapping.ToResponse(result, RequestIds.Of(context), engine.Model.ModelSha256);
     }
@@ -22,17 +22,17 @@ internal sealed class DermxaiService(EngineHost host, ServerMetrics metrics, ILo
         ExplainOneAsync(request, context);
 
     /// <summary>Requests run concurrently (so they batch) while responses keep request order.</summary>
-    public override async Task ExplainStream(IAsyncStreamReader<Proto.ExplainRequest> requestStream,
-        IServerStreamWriter<Proto.ExplainResponse> responseStream, ServerCallContext context)
+    public override async Task ExplainStream(IAsyncStreamReader<Proto.ExplainStreamRequest> requestStream,
+        IServerStreamWriter<Proto.ExplainStreamResponse> responseStream, ServerCallContext context)
     {
         var engine = host.Engine;
-        var pending = Channel.CreateBounded<Task<Proto.ExplainResponse>>(Math.Max(1, engine.Options.MaxBatchSize));
+        var pending = Channel.CreateBounded<Task<Proto.ExplainStreamResponse>>(Math.Max(1, engine.Options.MaxBatchSize));
         var reading = Task.Run(async () =>
         {
             try
             {
                 await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
-                    await pending.Writer.WriteAsync(ExplainOrErrorAsync(request, context), context.CancellationToken);
+                    await pending.Writer.WriteAsync(ExplainOrErrorAsync(request.Request ?? new Proto.ExplainRequest(), context), context.CancellationToken);
                 pending.Writer.TryComplete();
             }
             catch (Exception e) { pending.Writer.TryComplete(e); }
@@ -47,20 +47,16 @@ internal sealed class DermxaiService(EngineHost host, ServerMetrics metrics, ILo
     /// error says no more than the request id; the exception goes to the log): the stream goes on, as
     /// the contract promises.
     /// </summary>
-    private async Task<Proto.ExplainResponse> ExplainOrErrorAsync(Proto.ExplainRequest request, ServerCallContext context)
+    private async Task<Proto.ExplainStreamResponse> ExplainOrErrorAsync(Proto.ExplainRequest request, ServerCallContext context)
     {
         var clock = Stopwatch.StartNew();
-        try { return await ExplainOneAsync(request, context); }
+        string tag = request.ClientTag.Length <= RequestLimits.MaxClientTag ? request.ClientTag : "";
+        try { return new Proto.ExplainStreamResponse { ClientTag = tag, Result = await ExplainOneAsync(request, context) }; }
         catch (Exception e)
         {
             var status = ErrorMapping.ToStatus(e, context);
             ErrorMapping.Log(logger, e, status, nameof(ExplainStream), RequestIds.Of(context), clock.Elapsed);
-            return new Proto.ExplainResponse
-            {
-                RequestId = RequestIds.Of(context),
-                ClientTag = request.ClientTag,
-                Error = new Proto.Error { Code = (int)status.StatusCode, Message = status.Detail },
-            };
+            return new Proto.ExplainStreamResponse { ClientTag = tag, Error = status };
         }
     }
 
@@ -78,8 +74,8 @@ internal sealed class DermxaiService(EngineHost host, ServerMetrics metrics, ILo
         return ProtoMapping.ToResponse(result, request, RequestIds.Of(context), engine.Model.ModelSha256);
     }
 
-    public override Task<Proto.ModelInfo> GetModelInfo(Proto.GetModelInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapping.ToModelInfo(host.Engine));
+    public override Task<Proto.GetModelInfoResponse> GetModelInfo(Proto.GetModelInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(new Proto.GetModelInfoResponse { Model = ProtoMapping.ToModelInfo(host.Engine) });
 
     private void RecordStages(StageTimings timings, IReadOnlyList<string> methods, IReadOnlyList<Explanation> explanations)
     {

@@ -14,12 +14,12 @@ internal sealed class EngineHost(
     IOptions<ServerOptions> options, HealthServiceImpl health, ServerMetrics metrics,
     IHostEnvironment environment, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger) : IHostedService, IAsyncDisposable
 {
-    internal const string ServiceName = "dermxai.v1.Dermxai";
+    internal const string ServiceName = "dermxai.v1.DermxaiService";
     private DermxaiEngine? _engine;
     private string _unavailableReason = "The model is still loading; retry shortly.";
 
     /// <summary>The loaded engine, or an UNAVAILABLE refusal naming why there is none.</summary>
-    public DermxaiEngine Engine => _engine ?? throw new EngineException(EngineErrorKind.Unavailable, _unavailableReason);
+    public DermxaiEngine Engine => _engine ?? throw new EngineException(EngineErrorKind.Unavailable, ErrorReasons.ModelUnavailable, null, _unavailableReason);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -12,28 +12,47 @@ internal static class ProtoMapping
     {
         Proto.ImageInput.SourceOneofCase.Encoded => ImageSource.FromEncoded(image.Encoded.Memory),
         Proto.ImageInput.SourceOneofCase.Tensor => ImageSource.FromTensor(image.Tensor.Values.ToArray(), image.Tensor.Shape.ToArray()),
-        _ => throw new EngineException(EngineErrorKind.InvalidArgument, "The request has no image; set image.encoded or image.tensor."),
+        _ => throw EngineException.Invalid(ErrorReasons.ImageMissing, "image", "The request has no image; set image.encoded or image.tensor."),
     };
 
-    internal static ExplainOptions ToExplainOptions(Proto.ExplainRequest request) => new()
+    /// <summary>The engine's options; the request's strings are checked against their limits first.</summary>
+    internal static ExplainOptions ToExplainOptions(Proto.ExplainRequest request)
+    {
+        RequestLimits.Check(request);
+        return Options(request);
+    }
+
+    private static ExplainOptions Options(Proto.ExplainRequest request) => new()
     {
         Methods = request.Methods.ToArray(),
         Targets = request.Targets.Select(ToTarget).ToArray(),
         StartLayer = request.HasStartLayer ? request.StartLayer : null,
-        HeatmapPng = request.Outputs?.HeatmapPng ?? false,
-        OverlayPng = request.Outputs?.OverlayPng ?? false,
-        Colormap = request.Outputs?.Colormap,
-        OverlayAlpha = request.Outputs?.OverlayAlpha ?? 0,
-        TopK = request.TopK,
-        FaithfulnessFraction = request.FaithfulnessFraction,
+        HeatmapPng = request.Outputs?.IncludeHeatmapPng ?? false,
+        OverlayPng = request.Outputs?.IncludeOverlayPng ?? false,
+        Colormap = ToColormapName(request.Outputs?.Colormap ?? Proto.Colormap.Unspecified),
+        OverlayAlpha = request.Outputs is { HasOverlayAlpha: true } outputs ? outputs.OverlayAlpha : null,
+        TopK = request.HasTopK ? request.TopK : null,
+        FaithfulnessFraction = request.HasFaithfulnessFraction ? request.FaithfulnessFraction : null,
     };
 
-    private static TargetRequest ToTarget(Proto.TargetSpec spec) => spec.KindCase switch
+    private static TargetRequest ToTarget(Proto.TargetSpec spec, int i) => spec.KindCase switch
     {
-        Proto.TargetSpec.KindOneofCase.TopK => TargetRequest.TopK(spec.TopK),
+        Proto.TargetSpec.KindOneofCase.Predicted => TargetRequest.Predicted,
+        Proto.TargetSpec.KindOneofCase.TopClasses => TargetRequest.TopK(spec.TopClasses),
         Proto.TargetSpec.KindOneofCase.ClassIndex => TargetRequest.ClassIndex(spec.ClassIndex),
         Proto.TargetSpec.KindOneofCase.ClassLabel => TargetRequest.ClassLabel(spec.ClassLabel),
-        _ => TargetRequest.Predicted,
+        _ => throw EngineException.Invalid(ErrorReasons.TargetUnset, $"targets[{i}]",
+            $"targets[{i}] has no kind; set predicted, top_classes, class_index or class_label."),
+    };
+
+    /// <summary>The engine's colormap name; an enum number this server does not know is refused.</summary>
+    private static string ToColormapName(Proto.Colormap colormap) => colormap switch
+    {
+        Proto.Colormap.Unspecified or Proto.Colormap.Jet => "jet",
+        Proto.Colormap.Turbo => "turbo",
+        Proto.Colormap.Viridis => "viridis",
+        _ => throw EngineException.Invalid(ErrorReasons.UnknownColormap, "outputs.colormap",
+            $"Unknown colormap {(int)colormap}; use COLORMAP_JET, COLORMAP_TURBO or COLORMAP_VIRIDIS."),
     };
 
     internal static Proto.ClassifyResponse ToResponse(ClassifyResult result, string requestId, string modelSha) => new()
@@ -103,13 +122,13 @@ internal static class ProtoMapping
             Mean = { m.Mean.Select(v => (float)v) },
             Std = { m.Std.Select(v => (float)v) },
             CropPct = (float)m.CropPct,
-            Interpolation = m.Interpolation,
+            Interpolation = m.Interpolation == "bilinear" ? Proto.Interpolation.Bilinear : Proto.Interpolation.Bicubic,
             Architecture = m.Architecture,
             ModelSha256 = m.ModelSha256,
             CheckpointSha256 = m.CheckpointSha256,
             ContractVersion = ModelDescription.ContractVersion,
             Methods = { RelevanceMethods.All.Select(ToMethodInfo) },
-            Device = engine.Device,
+            Device = engine.Device == "cuda" ? Proto.Device.Cuda : Proto.Device.Cpu,
             CreatedBy = m.CreatedBy,
             MaxBatchSize = o.MaxBatchSize,
             MaxImageBytes = o.ImageLimits.MaxBytes,

@@ -29,6 +29,9 @@ internal static class RequestIds
     internal static bool IsUsable(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= 128 && id.All(c => c is > ' ' and < (char)127);
 
+    /// <summary>Whether a request is a gRPC call or a JSON call of a transcoded route (the metrics and OpenAPI endpoints' are not).</summary>
+    internal static bool IsServiceCall(HttpRequest request) => IsGrpcCall(request) || RestApi.IsRestCall(request);
+
     /// <summary>Whether a request is a gRPC call (the metrics endpoint's are not).</summary>
     internal static bool IsGrpcCall(HttpRequest request) =>
         request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
@@ -39,7 +42,7 @@ internal sealed class RequestIdMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (RequestIds.IsGrpcCall(context.Request)) RequestIds.Of(context);
+        if (RequestIds.IsServiceCall(context.Request)) RequestIds.Of(context);
         return next(context);
     }
 }

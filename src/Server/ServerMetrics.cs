@@ -59,12 +59,12 @@ internal static class RpcLabels
 
     private static readonly FrozenDictionary<string, string> ByPath = new ServiceDescriptor[]
         {
-            Protocol.V1.Dermxai.Descriptor, Grpc.Health.V1.Health.Descriptor,
+            Protocol.V1.DermxaiService.Descriptor, Grpc.Health.V1.Health.Descriptor,
             Grpc.Reflection.V1.ServerReflection.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor,
         }
         .SelectMany(service => service.Methods)
         .ToFrozenDictionary(method => $"/{method.Service.FullName}/{method.Name}", method => method.Name, StringComparer.Ordinal);
 
-    /// <summary>The label of a gRPC path ("/dermxai.v1.Dermxai/Explain" → "Explain").</summary>
+    /// <summary>The label of a gRPC path ("/dermxai.v1.DermxaiService/Explain" → "Explain").</summary>
     internal static string Of(string? path) => path is not null && ByPath.TryGetValue(path, out var name) ? name : Unknown;
 }

@@ -158,7 +158,9 @@ public sealed class EngineBehaviourTests
         var e = Assert.ThrowsAsync<EngineException>(() => engine.ExplainAsync(image, options));
         Assert.That(e!.Kind, Is.EqualTo(kind));
         Assert.That(e.Message, Does.EndWith("."));
-        TestContext.Out.WriteLine($"{TestContext.CurrentContext.Test.Name}: {e.Kind}: {e.Message}");
+        Assert.That(e.Reason, Does.Match("^[A-Z_]+$"), "a machine-readable reason");
+        Assert.That(e.Field, Is.Not.Empty, "the request field at fault");
+        TestContext.Out.WriteLine($"{TestContext.CurrentContext.Test.Name}: {e.Kind} {e.Reason} {e.Field}: {e.Message}");
     }
 
     [Test]
@@ -170,6 +172,7 @@ public sealed class EngineBehaviourTests
         var waiting = batcher.RunAsync([2, 3], CancellationToken.None);
         var e = Assert.ThrowsAsync<EngineException>(() => batcher.RunAsync([4], CancellationToken.None));
         Assert.That(e!.Kind, Is.EqualTo(EngineErrorKind.QueueFull));
+        Assert.That(e.Reason, Is.EqualTo(ErrorReasons.QueueFull));
         Assert.That(Task.WhenAll(first, waiting).Wait(TimeSpan.FromSeconds(10)), Is.True);
     }
 }

@@ -23,7 +23,7 @@ public sealed class GoldenOverGrpcTests
             var request = new Proto.ExplainRequest { Image = new Proto.ImageInput { Encoded = png }, StartLayer = startLayer };
             request.Methods.Add(golden.Maps.Keys.Select(k => MethodOf(k)).Distinct());
             request.Targets.Add(golden.RequestedTarget < 0
-                ? new Proto.TargetSpec { Predicted = true }
+                ? new Proto.TargetSpec { Predicted = new() }
                 : new Proto.TargetSpec { ClassIndex = golden.RequestedTarget });
             var response = await server.Client.ExplainAsync(request);
 

@@ -21,7 +21,7 @@ public sealed class ServiceTests
         var server = await TestServers.Get("small_f32");
         var health = new Health.HealthClient(server.Channel);
         var overall = await health.CheckAsync(new HealthCheckRequest());
-        var service = await health.CheckAsync(new HealthCheckRequest { Service = "dermxai.v1.Dermxai" });
+        var service = await health.CheckAsync(new HealthCheckRequest { Service = "dermxai.v1.DermxaiService" });
         Assert.That((overall.Status, service.Status), Is.EqualTo((HealthCheckResponse.Types.ServingStatus.Serving, HealthCheckResponse.Types.ServingStatus.Serving)));
     }
 
@@ -34,21 +34,21 @@ public sealed class ServiceTests
         await call.RequestStream.CompleteAsync();
         Assert.That(await call.ResponseStream.MoveNext(), Is.True);
         var names = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name);
-        Assert.That(names, Does.Contain("dermxai.v1.Dermxai").And.Contain("grpc.health.v1.Health"));
+        Assert.That(names, Does.Contain("dermxai.v1.DermxaiService").And.Contain("grpc.health.v1.Health"));
     }
 
     [Test]
     public async Task ModelInfoDescribesTheModel()
     {
         var server = await TestServers.Get("small_f32");
-        var info = await server.Client.GetModelInfoAsync(new Proto.GetModelInfoRequest());
+        var info = (await server.Client.GetModelInfoAsync(new Proto.GetModelInfoRequest())).Model;
         Assert.Multiple(() =>
         {
             Assert.That(info.Labels, Has.Count.EqualTo(7));
             Assert.That((info.ImageSize, info.PatchSize, info.GridSize, info.NumLayers, info.NumHeads), Is.EqualTo((112, 16, 7, 4, 4)));
             Assert.That(info.Mean, Is.EqualTo(new[] { 0.5f, 0.5f, 0.5f }));
             Assert.That(info.ContractVersion, Is.EqualTo(1));
-            Assert.That(info.Device, Is.EqualTo("cpu"));
+            Assert.That(info.Device, Is.EqualTo(Proto.Device.Cpu));
             Assert.That(info.ModelSha256, Has.Length.EqualTo(64));
             Assert.That(info.Methods.Select(m => m.Id), Does.Contain("transformer_attribution").And.Contain("attention_rollout"));
             Assert.That(info.Methods.Single(m => m.IsDefault).Id, Is.EqualTo("transformer_attribution"));
@@ -85,7 +85,7 @@ public sealed class ServiceTests
         var response = await server.Client.ExplainAsync(new Proto.ExplainRequest
         {
             Image = new Proto.ImageInput { Encoded = ByteString.CopyFrom(png.ToArray()) },
-            Outputs = new Proto.OutputOptions { HeatmapPng = true, OverlayPng = true, Colormap = "viridis" },
+            Outputs = new Proto.OutputOptions { IncludeHeatmapPng = true, IncludeOverlayPng = true, Colormap = Proto.Colormap.Viridis },
         });
         var e = response.Explanations.Single();
         Assert.That((response.ImageWidth, response.ImageHeight), Is.EqualTo((1600, 1200)));
@@ -103,14 +103,15 @@ public sealed class ServiceTests
             new Proto.ExplainRequest { Image = GoldenImage(1), ClientTag = "b", Methods = { "no_such_method" } },
             new Proto.ExplainRequest { Image = GoldenImage(2), ClientTag = "c", Methods = { "attention_rollout" } },
         };
-        foreach (var r in requests) await call.RequestStream.WriteAsync(r);
+        foreach (var r in requests) await call.RequestStream.WriteAsync(new Proto.ExplainStreamRequest { Request = r });
         await call.RequestStream.CompleteAsync();
-        var responses = new List<Proto.ExplainResponse>();
+        var responses = new List<Proto.ExplainStreamResponse>();
         await foreach (var r in call.ResponseStream.ReadAllAsync()) responses.Add(r);
         Assert.That(responses.Select(r => r.ClientTag), Is.EqualTo(new[] { "a", "b", "c" }));
         Assert.That(responses[1].Error.Code, Is.EqualTo((int)StatusCode.InvalidArgument));
-        Assert.That(responses[0].Error, Is.Null);
-        Assert.That(responses[2].Explanations.Single().Method, Is.EqualTo("attention_rollout"));
+        Assert.That(responses[1].Error.GetDetail<Google.Rpc.ErrorInfo>()!.Reason, Is.EqualTo("UNKNOWN_METHOD"));
+        Assert.That(responses[0].Result.ClientTag, Is.EqualTo("a"));
+        Assert.That(responses[2].Result.Explanations.Single().Method, Is.EqualTo("attention_rollout"));
     }
 
     [Test]

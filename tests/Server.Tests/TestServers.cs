@@ -18,14 +18,14 @@ internal sealed class TestServer : IAsyncDisposable
         GrpcUrl = grpcUrl;
         MetricsUrl = metricsUrl;
         Channel = GrpcChannel.ForAddress(grpcUrl, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
-        Client = new Proto.Dermxai.DermxaiClient(Channel);
+        Client = new Proto.DermxaiService.DermxaiServiceClient(Channel);
     }
 
     public WebApplication App { get; }
     public string GrpcUrl { get; }
     public string MetricsUrl { get; }
     public GrpcChannel Channel { get; }
-    public Proto.Dermxai.DermxaiClient Client { get; }
+    public Proto.DermxaiService.DermxaiServiceClient Client { get; }
 
     internal static WebApplication Build(params string[] args) => DermxaiServerApp.Build(
         [.. args, "--urls", "http://127.0.0.1:0", "--metrics-url", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--device", "cpu"]);

@@ -41,13 +41,13 @@ internal class LoadSettings : ServerSettings
     public Rpc Rpc => Enum.Parse<Rpc>(RpcName, ignoreCase: true);
 
     /// <summary>The fully qualified method, as ghz's --call and the HTTP/2 path name it.</summary>
-    public string CallName => $"{Protocol.V1.Dermxai.Descriptor.FullName}.{Rpc}";
+    public string CallName => $"{Protocol.V1.DermxaiService.Descriptor.FullName}.{Rpc}";
 
     public IMessage BuildRequest()
     {
         var image = ByteString.CopyFrom(File.ReadAllBytes(Image!));
         return Rpc == Rpc.Classify
-            ? new ClassifyRequest { Image = new ImageInput { Encoded = image }, TopK = TopK }
+            ? ClassifyRequests.Create(image, TopK)
             : new ExplainRequests(ListOption.Split(Method), TargetParser.ParseAll(Target), null, TopK).Create(image, Overlay, heatmap: false);
     }
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Dermxai.Client.Cli;
 using Dermxai.Client.Connection;
+using Dermxai.Client.Explain;
 using Dermxai.Client.Inputs;
 using Dermxai.Protocol.V1;
 using Google.Protobuf;
@@ -25,7 +26,7 @@ internal sealed class ClassifyCommand(CliConsoles consoles) : AsyncCommand<FileB
         var outcomes = await FileBatch.RunAsync(consoles.Error, "Classifying", inputs.Files, settings.Parallel,
             async (file, token) =>
             {
-                var request = new ClassifyRequest { Image = new ImageInput { Encoded = ByteString.CopyFrom(await File.ReadAllBytesAsync(file, token)) }, TopK = settings.TopK };
+                var request = ClassifyRequests.Create(ByteString.CopyFrom(await File.ReadAllBytesAsync(file, token)), settings.TopK);
                 return await connection.UnaryAsync(o => connection.Service.ClassifyAsync(request, o), token);
             }, cancellation);
 

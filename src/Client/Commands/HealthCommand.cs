@@ -10,7 +10,7 @@ namespace Dermxai.Client.Commands;
 internal sealed class HealthSettings : ServerSettings
 {
     [CommandOption("--service <NAME>")]
-    [Description("Service to ask about (grpc.health.v1). Default: \"\" (the server as a whole); e.g. dermxai.v1.Dermxai.")]
+    [Description("Service to ask about (grpc.health.v1). Default: \"\" (the server as a whole); e.g. dermxai.v1.DermxaiService.")]
     public string Service { get; set; } = "";
 }
 

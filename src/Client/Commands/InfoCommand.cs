@@ -22,7 +22,7 @@ internal sealed class InfoCommand(CliConsoles consoles) : AsyncCommand<InfoSetti
     public override async Task<int> ExecuteAsync(CommandContext context, InfoSettings settings, CancellationToken cancellation)
     {
         using var connection = DermxaiConnection.Open(settings);
-        var info = await connection.UnaryAsync(o => connection.Service.GetModelInfoAsync(new GetModelInfoRequest(), o), cancellation);
+        var info = (await connection.UnaryAsync(o => connection.Service.GetModelInfoAsync(new GetModelInfoRequest(), o), cancellation)).Model;
         if (settings.Json)
         {
             consoles.Out.Profile.Out.Writer.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true)).Format(info));

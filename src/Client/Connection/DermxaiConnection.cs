@@ -24,11 +24,11 @@ internal sealed class DermxaiConnection : IDisposable
         _deadline = deadline;
         _retry = retry;
         if (token is not null) _headers.Add("authorization", "Bearer " + token);
-        Service = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        Service = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         Health = new Health.HealthClient(channel);
     }
 
-    public Protocol.V1.Dermxai.DermxaiClient Service { get; }
+    public Protocol.V1.DermxaiService.DermxaiServiceClient Service { get; }
     public Health.HealthClient Health { get; }
     /// <summary>The server's URL, as given.</summary>
     public string Address { get; }

@@ -12,13 +12,13 @@ internal static class TargetParser
 
     public static TargetSpec Parse(string text)
     {
-        if (text.Equals("predicted", StringComparison.OrdinalIgnoreCase)) return new TargetSpec { Predicted = true };
+        if (text.Equals("predicted", StringComparison.OrdinalIgnoreCase)) return new TargetSpec { Predicted = new TargetSpec.Types.Predicted() };
         if (text.StartsWith(TopKPrefix, StringComparison.OrdinalIgnoreCase))
         {
             var count = text[TopKPrefix.Length..];
             if (!int.TryParse(count, out var k) || k < 1)
                 throw new FormatException($"'{text}': top-k needs a whole number >= 1, e.g. top-k:3.");
-            return new TargetSpec { TopK = k };
+            return new TargetSpec { TopClasses = k };
         }
         if (int.TryParse(text, out var index)) return new TargetSpec { ClassIndex = index };
         return new TargetSpec { ClassLabel = text };

@@ -7,7 +7,8 @@ namespace Dermxai.Server.Security;
 /// Lets a gRPC call through only with an accepted bearer token and, when required, a client
 /// certificate; otherwise answers UNAUTHENTICATED at once, before the request body is read (so an
 /// unauthenticated caller cannot make the server parse large messages). grpc.health.v1 stays open for
-/// probes; non-gRPC requests (the metrics endpoint) are not gRPC calls and pass untouched.
+/// probes; the JSON routes (/v1/...) are guarded the same way; other requests (metrics, the OpenAPI
+/// document) pass untouched.
 /// </summary>
 internal sealed class AccessControlMiddleware(
     RequestDelegate next, BearerTokens tokens, SecurityOptions options, ServerMetrics metrics, ILogger<AccessControlMiddleware> logger)
@@ -20,7 +21,7 @@ internal sealed class AccessControlMiddleware(
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!RequestIds.IsGrpcCall(context.Request) || context.Request.Path.StartsWithSegments(HealthServicePrefix.TrimEnd('/'))) return next(context);
+        if (!RequestIds.IsServiceCall(context.Request) || context.Request.Path.StartsWithSegments(HealthServicePrefix.TrimEnd('/'))) return next(context);
         string? refusal = RefusalOf(context);
         return refusal is null ? next(context) : RefuseAsync(context, refusal);
     }
@@ -31,7 +32,7 @@ internal sealed class AccessControlMiddleware(
             return "This server requires a client certificate (mutual TLS) signed by its client CA.";
         if (!tokens.Required) return null;
         string? authorization = context.Request.Headers.Authorization.Count == 1 ? context.Request.Headers.Authorization[0] : null;
-        if (authorization is null) return "Missing bearer token; send metadata 'authorization: Bearer TOKEN'.";
+        if (authorization is null) return "Missing bearer token; send metadata (or the HTTP header) 'authorization: Bearer TOKEN'.";
         return tokens.Accepts(authorization) ? null : "The bearer token is not accepted.";
     }
 
@@ -44,11 +45,17 @@ internal sealed class AccessControlMiddleware(
         using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Rpc"] = rpc }))
             logger.LogWarning("{Rpc} {RequestId} Unauthenticated: {Reason}", rpc, requestId, reason);
 
+        if (RestApi.IsRestCall(context.Request))
+        {
+            metrics.RecordRequest(rpc, StatusCode.Unauthenticated, clock.Elapsed);
+            return RestApi.WriteStatusAsync(context, StatusCode.Unauthenticated, Engine.ErrorReasons.Unauthenticated, reason);
+        }
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";
         response.Headers["grpc-status"] = ((int)StatusCode.Unauthenticated).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = reason;
+        response.Headers["grpc-status-details-bin"] = ErrorMapping.DetailsHeader(StatusCode.Unauthenticated, Engine.ErrorReasons.Unauthenticated, reason);
         metrics.RecordRequest(rpc, StatusCode.Unauthenticated, clock.Elapsed);
         return Task.CompletedTask;
     }

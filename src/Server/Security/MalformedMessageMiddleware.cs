@@ -13,8 +13,10 @@ namespace Dermxai.Server.Security;
 /// </summary>
 internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<MalformedMessageMiddleware> logger)
 {
-    private const string DermxaiServicePrefix = "/dermxai.v1.Dermxai/";
+    private const string DermxaiServicePrefix = "/dermxai.v1.DermxaiService/";
     internal const string Sentence = "The request is not a valid dermxai.v1 protobuf message.";
+    private const string DetailsHeaderName = "grpc-status-details-bin";
+    private static readonly string Details = ErrorMapping.DetailsHeader(StatusCode.InvalidArgument, Engine.ErrorReasons.MalformedMessage, Sentence);
     private static readonly string Unknown = ((int)StatusCode.Unknown).ToString(System.Globalization.CultureInfo.InvariantCulture);
     private static readonly string InvalidArgument = ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -52,6 +54,7 @@ internal sealed class MalformedMessageMiddleware(RequestDelegate next, ILogger<M
         if (headers["grpc-status"] != Unknown) return false;
         headers["grpc-status"] = InvalidArgument;
         headers["grpc-message"] = Sentence;
+        headers[DetailsHeaderName] = Details;
         return true;
     }
 

@@ -23,7 +23,7 @@ public sealed class BenchCommandTests
         Assert.That(root.GetProperty("rps").GetDouble(), Is.EqualTo(count / (totalNs / 1e9)).Within(1e-6).Percent);
         Assert.That(root.GetProperty("statusCodeDistribution").GetProperty("OK").GetInt64(), Is.EqualTo(count));
         Assert.That(root.GetProperty("errorDistribution").EnumerateObject(), Is.Empty);
-        Assert.That(root.GetProperty("options").GetProperty("call").GetString(), Is.EqualTo("dermxai.v1.Dermxai.Classify"));
+        Assert.That(root.GetProperty("options").GetProperty("call").GetString(), Is.EqualTo("dermxai.v1.DermxaiService.Classify"));
 
         var distribution = root.GetProperty("latencyDistribution").EnumerateArray().ToList();
         Assert.That(distribution.Select(d => d.GetProperty("percentage").GetInt32()), Is.EqualTo(new[] { 10, 25, 50, 75, 90, 95, 99 }));

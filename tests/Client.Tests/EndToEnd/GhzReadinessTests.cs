@@ -26,14 +26,14 @@ public sealed class GhzReadinessTests
         await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
         await call.ResponseStream.MoveNext(CancellationToken.None);
         var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
-        Assert.That(services, Does.Contain("dermxai.v1.Dermxai").And.Contain("grpc.health.v1.Health"));
+        Assert.That(services, Does.Contain("dermxai.v1.DermxaiService").And.Contain("grpc.health.v1.Health"));
 
-        await call.RequestStream.WriteAsync(new ServerReflectionRequest { FileContainingSymbol = "dermxai.v1.Dermxai" });
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { FileContainingSymbol = "dermxai.v1.DermxaiService" });
         await call.ResponseStream.MoveNext(CancellationToken.None);
         var files = call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto
             .Select(bytes => FileDescriptorProto.Parser.ParseFrom(bytes)).ToList();
         await call.RequestStream.CompleteAsync();
-        var service = files.SelectMany(f => f.Service).Single(s => s.Name == "Dermxai");
+        var service = files.SelectMany(f => f.Service).Single(s => s.Name == "DermxaiService");
         Assert.That(service.Method.Select(m => m.Name), Is.SupersetOf(new[] { "Classify", "Explain", "ExplainStream", "GetModelInfo" }));
     }
 
@@ -48,8 +48,8 @@ public sealed class GhzReadinessTests
 
         Assert.That(fromJson, Is.EqualTo(fromBinary));
         var call = config.RootElement.GetProperty("call").GetString()!;
-        Assert.That(call, Is.EqualTo($"dermxai.v1.Dermxai.{descriptor.Name.Replace("Request", "")}"));
-        Assert.That(Dermxai.Protocol.V1.Dermxai.Descriptor.FindMethodByName(call.Split('.')[^1]).InputType, Is.EqualTo(descriptor));
+        Assert.That(call, Is.EqualTo($"dermxai.v1.DermxaiService.{descriptor.Name.Replace("Request", "")}"));
+        Assert.That(Dermxai.Protocol.V1.DermxaiService.Descriptor.FindMethodByName(call.Split('.')[^1]).InputType, Is.EqualTo(descriptor));
         var image = (ImageInput)descriptor.FindFieldByName("image").Accessor.GetValue(fromBinary);
         Assert.That(image.Encoded.Length, Is.GreaterThan(0));
     }

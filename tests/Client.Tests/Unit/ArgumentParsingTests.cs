@@ -7,7 +7,7 @@ namespace Dermxai.Client.Tests.Unit;
 public sealed class ArgumentParsingTests
 {
     [TestCase("predicted", TargetSpec.KindOneofCase.Predicted)]
-    [TestCase("top-k:3", TargetSpec.KindOneofCase.TopK)]
+    [TestCase("top-k:3", TargetSpec.KindOneofCase.TopClasses)]
     [TestCase("4", TargetSpec.KindOneofCase.ClassIndex)]
     [TestCase("melanoma", TargetSpec.KindOneofCase.ClassLabel)]
     [TestCase("class 1", TargetSpec.KindOneofCase.ClassLabel)]
@@ -17,7 +17,7 @@ public sealed class ArgumentParsingTests
     [Test]
     public void Target_values_are_kept()
     {
-        Assert.That(TargetParser.Parse("top-k:3").TopK, Is.EqualTo(3));
+        Assert.That(TargetParser.Parse("top-k:3").TopClasses, Is.EqualTo(3));
         Assert.That(TargetParser.Parse("4").ClassIndex, Is.EqualTo(4));
         Assert.That(TargetParser.Parse("Basal cell").ClassLabel, Is.EqualTo("Basal cell"));
     }
@@ -54,9 +54,9 @@ public sealed class ArgumentParsingTests
             .Create(Google.Protobuf.ByteString.CopyFromUtf8("img"), overlay: true, heatmap: false, clientTag: "a");
 
         Assert.That(request.Methods, Is.EqualTo(new[] { "generic_attention", "lrp_rollout" }));
-        Assert.That(request.Targets.Single().TopK, Is.EqualTo(2));
+        Assert.That(request.Targets.Single().TopClasses, Is.EqualTo(2));
         Assert.That(request.HasStartLayer && request.StartLayer == 1, Is.True);
-        Assert.That((request.TopK, request.Outputs.OverlayPng, request.Outputs.HeatmapPng, request.Outputs.Colormap), Is.EqualTo((3, true, false, "turbo")));
+        Assert.That((request.TopK, request.Outputs.IncludeOverlayPng, request.Outputs.IncludeHeatmapPng, request.Outputs.Colormap), Is.EqualTo((3, true, false, Colormap.Turbo)));
         Assert.That((request.Outputs.OverlayAlpha, request.FaithfulnessFraction, request.ClientTag), Is.EqualTo((0.7f, 0.2f, "a")));
         Assert.That(new ExplainRequests([], [], null, 0).Create(Google.Protobuf.ByteString.Empty, false, false).HasStartLayer, Is.False);
     }

@@ -7,7 +7,7 @@ namespace Dermxai.Client.Tests.Unit;
 
 public sealed class GhzSummaryTests
 {
-    private static readonly GhzOptions Options = new("127.0.0.1:5000", "dermxai.v1.Dermxai.Classify", true, 4, 0, 5_000_000_000, 0, true, 2);
+    private static readonly GhzOptions Options = new("127.0.0.1:5000", "dermxai.v1.DermxaiService.Classify", true, 4, 0, 5_000_000_000, 0, true, 2);
 
     private static long Ticks(double milliseconds) => (long)(milliseconds / 1000 * Stopwatch.Frequency);
 

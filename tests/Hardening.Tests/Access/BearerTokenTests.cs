@@ -72,11 +72,12 @@ public sealed class BearerTokenTests
     [Test]
     public async Task The_refusal_names_the_problem_and_carries_the_request_id()
     {
-        var client = new Protocol.V1.Dermxai.DermxaiClient(_channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(_channel);
         var headers = new Metadata { { "x-request-id", "audit-4711" } };
         var error = Assert.ThrowsAsync<RpcException>(async () => await client.GetModelInfoAsync(new GetModelInfoRequest(), headers))!;
         Assert.That(error.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(error.Status.Detail, Does.Contain("bearer token"));
+        Assert.That(error.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason, Is.EqualTo(Engine.ErrorReasons.Unauthenticated));
         Assert.That(error.Trailers.GetValue("x-request-id"), Is.EqualTo("audit-4711"));
         await Task.CompletedTask;
     }
@@ -85,7 +86,7 @@ public sealed class BearerTokenTests
     [Test]
     public async Task An_unauthenticated_oversize_message_is_refused_before_it_is_read()
     {
-        var client = new Protocol.V1.Dermxai.DermxaiClient(_channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(_channel);
         var request = new ClassifyRequest { Image = new ImageInput { Encoded = ByteString.CopyFrom(new byte[40 * 1024 * 1024]) } };
         var status = await Clients.StatusOfAsync(async () => await client.ClassifyAsync(request, deadline: DateTime.UtcNow.AddSeconds(60)));
         Assert.That(status, Is.EqualTo(StatusCode.Unauthenticated));
@@ -118,7 +119,7 @@ public sealed class BearerTokenTests
     [Test]
     public void An_auth_refusal_without_a_caller_id_carries_a_generated_request_id()
     {
-        var client = new Protocol.V1.Dermxai.DermxaiClient(_channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(_channel);
         var error = Assert.ThrowsAsync<RpcException>(async () => await client.GetModelInfoAsync(new GetModelInfoRequest()))!;
         Assert.That(error.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(error.Trailers.GetValue("x-request-id"), Does.Match("^[0-9a-f]{32}$"));
@@ -127,9 +128,9 @@ public sealed class BearerTokenTests
     [Test]
     public async Task An_authenticated_call_does_real_work()
     {
-        var client = new Protocol.V1.Dermxai.DermxaiClient(_channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(_channel);
         var info = await client.GetModelInfoAsync(new GetModelInfoRequest(), Clients.Bearer(EnvironmentToken));
-        Assert.That(info.Labels, Has.Count.EqualTo(7));
+        Assert.That(info.Model.Labels, Has.Count.EqualTo(7));
     }
 }
 

@@ -13,7 +13,7 @@ public sealed class RefusalRequestIdTests
     {
         var server = await SharedServer.GetAsync();
         using var channel = server.Channel();
-        var classify = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.Dermxai", "Classify", Bytes, Bytes);
+        var classify = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.DermxaiService", "Classify", Bytes, Bytes);
         using var call = channel.CreateCallInvoker().AsyncUnaryCall(classify, null, new CallOptions(headers, DateTime.UtcNow.AddSeconds(60)), body);
         var code = await Clients.StatusOfAsync(() => call.ResponseAsync);
         return (code, call.GetTrailers().GetValue("x-request-id") ?? (await call.ResponseHeadersAsync).GetValue("x-request-id"));

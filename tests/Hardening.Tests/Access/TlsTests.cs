@@ -49,7 +49,7 @@ public sealed class TlsTests : TlsServerFixture
     public async Task A_client_that_does_not_trust_the_certificate_is_refused()
     {
         using var channel = Server.Channel(Clients.TrustingOnly(TestPki.CreateCa("Some other CA")));
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         var error = Assert.ThrowsAsync<RpcException>(async () => await client.GetModelInfoAsync(new Protocol.V1.GetModelInfoRequest()))!;
         Assert.That(error.Status.DebugException?.ToString() ?? error.Status.Detail, Does.Contain("SSL"));
         await Task.CompletedTask;

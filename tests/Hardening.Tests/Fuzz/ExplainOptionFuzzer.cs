@@ -25,12 +25,12 @@ internal sealed class ExplainOptionFuzzer(Random random, HostileCorpus.ModelFact
         int targets = random.Next(4);
         for (int i = 0; i < targets; i++) valid &= AddTarget(request);
         if (random.Next(3) == 0) valid &= SetStartLayer(request);
-        request.Outputs = new OutputOptions { OverlayPng = random.Next(4) == 0, HeatmapPng = random.Next(6) == 0 };
+        request.Outputs = new OutputOptions { IncludeOverlayPng = random.Next(4) == 0, IncludeHeatmapPng = random.Next(6) == 0 };
         if (random.Next(3) == 0) valid &= SetColormap(request.Outputs);
         if (random.Next(3) == 0) valid &= SetAlpha(request.Outputs);
         if (random.Next(5) == 0) valid &= SetFaithfulness(request);
         if (random.Next(4) == 0) valid &= SetTopK(request);
-        if (random.Next(4) == 0) request.ClientTag = Pick(HostileStrings);
+        if (random.Next(4) == 0) valid &= SetClientTag(request);
         return (request, valid);
     }
 
@@ -44,7 +44,7 @@ internal sealed class ExplainOptionFuzzer(Random random, HostileCorpus.ModelFact
             return true; // ids are matched case-insensitively, surrounding blanks ignored
         }
         string hostile = Pick(HostileStrings);
-        request.Methods.Add(hostile);
+        request.Methods.Add(hostile); // an id above 64 characters is refused as too long, otherwise as unknown
         return model.Methods.Any(m => string.Equals(m, hostile.Trim(), StringComparison.OrdinalIgnoreCase));
     }
 
@@ -54,11 +54,11 @@ internal sealed class ExplainOptionFuzzer(Random random, HostileCorpus.ModelFact
         switch (random.Next(4))
         {
             case 0:
-                request.Targets.Add(new TargetSpec { Predicted = true });
+                request.Targets.Add(new TargetSpec { Predicted = new() });
                 return true;
             case 1:
                 int k = Pick([-1, 0, 1, 2, classes, classes + 1, int.MaxValue, int.MinValue]);
-                request.Targets.Add(new TargetSpec { TopK = k });
+                request.Targets.Add(new TargetSpec { TopClasses = k });
                 return k >= 1 && k <= classes;
             case 2:
                 int index = Pick([-1, 0, 1, classes - 1, classes, int.MaxValue, int.MinValue]);
@@ -80,30 +80,36 @@ internal sealed class ExplainOptionFuzzer(Random random, HostileCorpus.ModelFact
 
     private bool SetColormap(OutputOptions outputs)
     {
-        string name = Pick(["jet", "turbo", "viridis", "Viridis", " jet ", "", "magma", "jet\0", new string('j', 1000)]);
-        outputs.Colormap = name;
-        return name.Trim().ToLowerInvariant() is "" or "jet" or "turbo" or "viridis";
+        var colormap = Pick([Colormap.Unspecified, Colormap.Jet, Colormap.Turbo, Colormap.Viridis, (Colormap)4, (Colormap)(-1), (Colormap)int.MaxValue]);
+        outputs.Colormap = colormap;
+        return Enum.IsDefined(colormap);
+    }
+
+    private bool SetClientTag(ExplainRequest request)
+    {
+        request.ClientTag = Pick(HostileStrings);
+        return request.ClientTag.Length <= 128; // the documented limit
     }
 
     private bool SetAlpha(OutputOptions outputs)
     {
         float alpha = Pick([0f, 0.5f, 1f, float.Epsilon, 1.0001f, -0.1f, float.NaN, float.PositiveInfinity, float.NegativeInfinity]);
         outputs.OverlayAlpha = alpha;
-        return alpha >= 0 && alpha <= 1; // 0 means the default
+        return alpha > 0 && alpha <= 1; // unset means the default; 0 is refused
     }
 
     private bool SetFaithfulness(ExplainRequest request)
     {
         float fraction = Pick([0f, 0.1f, 0.5f, 0.999f, 1f, -0.1f, float.NaN, float.PositiveInfinity, float.Epsilon]);
         request.FaithfulnessFraction = fraction;
-        return fraction >= 0 && fraction < 1; // 0 means off
+        return fraction > 0 && fraction < 1; // unset means off; 0 is refused
     }
 
     private bool SetTopK(ExplainRequest request)
     {
         int k = Pick([0, 1, 3, model.Labels.Count, 100, -1, int.MinValue]);
         request.TopK = k;
-        return k >= 0; // more than the classes returns all of them
+        return k >= 1; // more than the classes returns all of them
     }
 
     private T Pick<T>(IReadOnlyList<T> values) => values[random.Next(values.Count)];

@@ -45,7 +45,7 @@ internal static class FuzzRunner
             switch (request)
             {
                 case ClassifyRequest classify:
-                    await engine.ClassifyAsync(ProtoMapping.ToImageSource(classify.Image), classify.TopK);
+                    await engine.ClassifyAsync(ProtoMapping.ToImageSource(classify.Image), classify.HasTopK ? classify.TopK : null);
                     return new FuzzOutcome(StatusCode.OK, "");
                 case ExplainRequest explain:
                     var result = await engine.ExplainAsync(ProtoMapping.ToImageSource(explain.Image), ProtoMapping.ToExplainOptions(explain));
@@ -72,7 +72,7 @@ internal static class FuzzRunner
         catch (Exception e) { return new FuzzOutcome(null, $"Crash: {e.GetType().Name}: {e.Message} {e.StackTrace?.Split('\n')[0].Trim()}"); }
     }
 
-    internal static async Task<FuzzOutcome> OverGrpcAsync(Protocol.V1.Dermxai.DermxaiClient client, IMessage request)
+    internal static async Task<FuzzOutcome> OverGrpcAsync(Protocol.V1.DermxaiService.DermxaiServiceClient client, IMessage request)
     {
         var deadline = DateTime.UtcNow + PerCaseLimit;
         try

@@ -52,7 +52,7 @@ public sealed class FuzzTests
         var sample = _cases.Where(c => c.Id % GrpcSampleEvery == 0 || c.Category.StartsWith("oversize", StringComparison.Ordinal)).ToArray();
         var server = await SharedServer.GetAsync();
         using var channel = server.Channel();
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
 
         var overGrpc = await FuzzRunner.RunAllAsync(sample, request => FuzzRunner.OverGrpcAsync(client, request), parallelism: 4);
         Print(overGrpc.Summary("Fuzz over gRPC (loopback)"));
@@ -74,7 +74,7 @@ public sealed class FuzzTests
     {
         var server = await SharedServer.GetAsync();
         using var channel = server.Channel();
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         var request = new ClassifyRequest { Image = new ImageInput { Encoded = ByteString.CopyFrom(new byte[new ServerOptions().MaxReceiveMessageSize + 1]) } };
         var outcome = await FuzzRunner.OverGrpcAsync(client, request);
         Assert.That(outcome.Status, Is.EqualTo(StatusCode.ResourceExhausted), outcome.Detail);

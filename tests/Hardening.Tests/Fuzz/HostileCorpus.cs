@@ -63,7 +63,7 @@ internal sealed class HostileCorpus
     private static ExplainRequest Explain(byte[] bytes, bool overlay) => new()
     {
         Image = new ImageInput { Encoded = ByteString.CopyFrom(bytes) },
-        Outputs = new OutputOptions { OverlayPng = overlay, HeatmapPng = overlay },
+        Outputs = new OutputOptions { IncludeOverlayPng = overlay, IncludeHeatmapPng = overlay },
     };
 
     /// <summary>Every flavour intact: must be served, with the EXIF-oriented size.</summary>
@@ -228,7 +228,7 @@ internal sealed class HostileCorpus
             tensor.Values.Add(values);
             var image = new ImageInput { Tensor = tensor };
             IMessage request = i % 3 == 0
-                ? new ExplainRequest { Image = image, Outputs = new OutputOptions { OverlayPng = true } }
+                ? new ExplainRequest { Image = image, Outputs = new OutputOptions { IncludeOverlayPng = true } }
                 : new ClassifyRequest { Image = image };
             Add(category, request, allowed, viewed: allowed == Ok && request is ExplainRequest ? (s, s) : null);
         }

@@ -22,7 +22,7 @@ public sealed class RawMessageTests
         var statuses = new Dictionary<StatusCode, int>();
         foreach (string rpc in new[] { "Classify", "Explain", "GetModelInfo" })
         {
-            var method = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.Dermxai", rpc, Bytes, Bytes);
+            var method = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.DermxaiService", rpc, Bytes, Bytes);
             for (int i = 0; i < 60; i++)
             {
                 var body = new byte[random.Next(1, 512)];
@@ -32,7 +32,7 @@ public sealed class RawMessageTests
                 statuses[status] = statuses.GetValueOrDefault(status) + 1;
             }
         }
-        var stream = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "dermxai.v1.Dermxai", "ExplainStream", Bytes, Bytes);
+        var stream = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "dermxai.v1.DermxaiService", "ExplainStream", Bytes, Bytes);
         for (int i = 0; i < 20; i++)
         {
             var body = new byte[random.Next(1, 512)];
@@ -46,10 +46,11 @@ public sealed class RawMessageTests
             });
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
         }
-        var classify = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.Dermxai", "Classify", Bytes, Bytes);
+        var classify = new Method<byte[], byte[]>(MethodType.Unary, "dermxai.v1.DermxaiService", "Classify", Bytes, Bytes);
         var refused = channel.CreateCallInvoker().AsyncUnaryCall(classify, null, new CallOptions(new Metadata { { "x-request-id", "raw-body-1" } }), [0xFF, 0xFF, 0xFF]);
         Assert.That((await Clients.StatusOfAsync(() => refused.ResponseAsync)), Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(refused.GetTrailers().GetValue("x-request-id") ?? (await refused.ResponseHeadersAsync).GetValue("x-request-id"), Is.EqualTo("raw-body-1"));
+        Assert.That(refused.GetTrailers().GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason, Is.EqualTo(Engine.ErrorReasons.MalformedMessage));
         TestContext.Out.WriteLine("random protobuf bodies: " + string.Join(", ", statuses.Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.That(statuses.Keys, Is.All.EqualTo(StatusCode.InvalidArgument));
         Assert.That(await Clients.HealthAsync(channel), Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));

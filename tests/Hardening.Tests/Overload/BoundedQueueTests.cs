@@ -92,9 +92,9 @@ public sealed class OverloadStatusTests
     public async Task A_request_larger_than_the_queue_is_resource_exhausted()
     {
         using var channel = _server.Channel();
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         // One row per class explained: three rows can never fit a queue of two.
-        var request = new ExplainRequest { Image = new ImageInput { Encoded = Photo }, Targets = { new TargetSpec { TopK = QueueSize + 1 } } };
+        var request = new ExplainRequest { Image = new ImageInput { Encoded = Photo }, Targets = { new TargetSpec { TopClasses = QueueSize + 1 } } };
         var error = Assert.ThrowsAsync<RpcException>(async () => await client.ExplainAsync(request))!;
         Assert.That(error.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(error.Status.Detail, Does.Contain("queue is full"));
@@ -104,7 +104,7 @@ public sealed class OverloadStatusTests
     public async Task Under_a_burst_every_call_is_answered_or_refused_as_queue_full()
     {
         using var channel = _server.Channel();
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         var request = new ExplainRequest { Image = new ImageInput { Encoded = Photo }, Methods = { "transformer_attribution", "generic_attention" } };
         var statuses = await Task.WhenAll(Enumerable.Range(0, 48).Select(_ =>
             Clients.StatusOfAsync(async () => await client.ExplainAsync(request, deadline: DateTime.UtcNow.AddSeconds(60)))));
@@ -117,11 +117,11 @@ public sealed class OverloadStatusTests
     public async Task A_call_past_its_deadline_is_deadline_exceeded_and_the_server_goes_on()
     {
         using var channel = (await SharedServer.GetAsync()).Channel();
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         var heavy = new ExplainRequest
         {
             Image = new ImageInput { Encoded = ByteString.CopyFrom(Mutations.ZeroPng(4_000, 4_000, storedRows: 4_000, colorType: 2)) },
-            Outputs = new OutputOptions { OverlayPng = true, HeatmapPng = true },
+            Outputs = new OutputOptions { IncludeOverlayPng = true, IncludeHeatmapPng = true },
         };
         var status = await Clients.StatusOfAsync(async () => await client.ExplainAsync(heavy, deadline: DateTime.UtcNow.AddMilliseconds(200)));
         Assert.That(status, Is.EqualTo(StatusCode.DeadlineExceeded));

@@ -17,13 +17,13 @@ public sealed class GracefulShutdownTests
     {
         var server = await TestServer.StartAsync([]);
         using var channel = server.Channel();
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         var request = new ExplainRequest
         {
             Image = new ImageInput { Encoded = ByteString.CopyFrom(SeedImages.Accepted[0].Bytes) },
             Methods = { "transformer_attribution", "generic_attention", "attention_rollout", "lrp_rollout" },
-            Targets = { new TargetSpec { TopK = 3 } },
-            Outputs = new OutputOptions { OverlayPng = true, HeatmapPng = true },
+            Targets = { new TargetSpec { TopClasses = 3 } },
+            Outputs = new OutputOptions { IncludeOverlayPng = true, IncludeHeatmapPng = true },
         };
         var calls = Enumerable.Range(0, Calls).Select(_ => client.ExplainAsync(request, deadline: DateTime.UtcNow.AddSeconds(120))).ToArray();
         // Response headers (x-request-id) are sent when the server takes the call, before any work.

@@ -25,7 +25,7 @@ public sealed class LogPrivacyTests
     private readonly CapturedLogs _logs = new();
     private TestServer _server = null!;
     private GrpcChannel _channel = null!;
-    private Protocol.V1.Dermxai.DermxaiClient _client = null!;
+    private Protocol.V1.DermxaiService.DermxaiServiceClient _client = null!;
     private byte[] _photo = [];
     private string _modelSha = "";
 
@@ -38,7 +38,7 @@ public sealed class LogPrivacyTests
         _server = await TestServer.StartAsync(["--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft.AspNetCore=Trace", "--Logging:LogLevel:Grpc=Trace"],
             beforeStart: app => app.Services.GetRequiredService<ILoggerFactory>().AddProvider(_logs));
         _channel = _server.Channel();
-        _client = new Protocol.V1.Dermxai.DermxaiClient(_channel);
+        _client = new Protocol.V1.DermxaiService.DermxaiServiceClient(_channel);
     }
 
     [OneTimeTearDown]
@@ -63,8 +63,8 @@ public sealed class LogPrivacyTests
     {
         Image = new ImageInput { Encoded = ByteString.CopyFrom(_photo) },
         Methods = { "transformer_attribution", "attention_rollout" },
-        Targets = { new TargetSpec { ClassIndex = 3 }, new TargetSpec { Predicted = true } },
-        Outputs = new OutputOptions { OverlayPng = true },
+        Targets = { new TargetSpec { ClassIndex = 3 }, new TargetSpec { Predicted = new() } },
+        Outputs = new OutputOptions { IncludeOverlayPng = true },
     };
 
     private static Metadata WithId(string id) => new() { { "x-request-id", id } };
@@ -193,9 +193,9 @@ public sealed class LogPrivacyTests
         var lines = await LinesOfAsync(async () =>
         {
             using var stream = _client.ExplainStream(WithId("audit-stream"));
-            for (int i = 0; i < 3; i++) await stream.RequestStream.WriteAsync(ExplainPhoto());
+            for (int i = 0; i < 3; i++) await stream.RequestStream.WriteAsync(new ExplainStreamRequest { Request = ExplainPhoto() });
             await stream.RequestStream.CompleteAsync();
-            await foreach (var response in stream.ResponseStream.ReadAllAsync()) responses.Add(response);
+            await foreach (var response in stream.ResponseStream.ReadAllAsync()) responses.Add(response.Result);
         });
         var audit = AuditLines(lines, "audit-stream");
         Assert.That(responses, Has.Count.EqualTo(3));

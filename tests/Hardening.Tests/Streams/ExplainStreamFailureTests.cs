@@ -36,19 +36,19 @@ public sealed class ExplainStreamFailureTests
     {
         using var channel = _server.Channel();
         var photo = ByteString.CopyFrom(SeedImages.Encode(SeedImages.Photo(), new PngEncoder()));
-        using var stream = new Protocol.V1.Dermxai.DermxaiClient(channel).ExplainStream(
+        using var stream = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel).ExplainStream(
             new Metadata { { "x-request-id", "stream-17c" } }, DateTime.UtcNow.AddSeconds(120));
         foreach (var (tag, method) in new[] { ("first", "transformer_attribution"), ("poisoned", PoisonedMethod), ("last", "attention_rollout") })
-            await stream.RequestStream.WriteAsync(new ExplainRequest { Image = new ImageInput { Encoded = photo }, Methods = { method }, ClientTag = tag });
+            await stream.RequestStream.WriteAsync(new ExplainStreamRequest { Request = new ExplainRequest { Image = new ImageInput { Encoded = photo }, Methods = { method }, ClientTag = tag } });
         await stream.RequestStream.CompleteAsync();
-        var responses = new List<ExplainResponse>();
+        var responses = new List<ExplainStreamResponse>();
         await foreach (var response in stream.ResponseStream.ReadAllAsync()) responses.Add(response);
 
         Assert.That(responses.Select(r => r.ClientTag), Is.EqualTo(new[] { "first", "poisoned", "last" }));
         Assert.That(stream.GetStatus().StatusCode, Is.EqualTo(StatusCode.OK));
         Assert.That(responses[0].Error, Is.Null);
         Assert.That(responses[2].Error, Is.Null);
-        Assert.That(responses[2].Explanations.Single().Method, Is.EqualTo("attention_rollout"));
+        Assert.That(responses[2].Result.Explanations.Single().Method, Is.EqualTo("attention_rollout"));
         var error = responses[1].Error;
         Assert.That(error.Code, Is.EqualTo((int)StatusCode.Internal));
         Assert.That(error.Message, Does.Contain("stream-17c"));

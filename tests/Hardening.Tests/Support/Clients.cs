@@ -32,7 +32,7 @@ internal static class Clients
     /// <summary>GetModelInfo: the cheapest protected call.</summary>
     internal static async Task<StatusCode> ModelInfoStatusAsync(GrpcChannel channel, Metadata? headers = null)
     {
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         return await StatusOfAsync(async () => await client.GetModelInfoAsync(new GetModelInfoRequest(), headers, DateTime.UtcNow.AddSeconds(30)));
     }
 

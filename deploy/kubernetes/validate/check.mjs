@@ -16,7 +16,7 @@ const repoRoot = join(here, "..", "..", "..");
 const kubectl = process.argv[2] ?? "kubectl";
 const overlays = ["cpu", "gpu"];
 const probePort = 5000;
-const readinessService = "dermxai.v1.Dermxai";
+const readinessService = "dermxai.v1.DermxaiService";
 
 let passed = 0, failed = 0;
 function check(name, fn) {

@@ -36,21 +36,21 @@ public sealed class ShutdownHealthTests
         Assert.That(await Clients.HealthAsync(channel), Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving),
             "SERVING once the model is loaded and warmed");
 
-        var client = new Protocol.V1.Dermxai.DermxaiClient(channel);
+        var client = new Protocol.V1.DermxaiService.DermxaiServiceClient(channel);
         var photo = File.ReadAllBytes(Path.Combine(RepositoryPaths.Root, "samples", "images", "sample_000000.png"));
         var request = new ExplainRequest
         {
             Image = new ImageInput { Encoded = ByteString.CopyFrom(photo) },
             Methods = { "transformer_attribution", "lrp_rollout" },
-            Targets = { new TargetSpec { TopK = 2 } },
-            Outputs = new OutputOptions { OverlayPng = true, HeatmapPng = true },
+            Targets = { new TargetSpec { TopClasses = 2 } },
+            Outputs = new OutputOptions { IncludeOverlayPng = true, IncludeHeatmapPng = true },
         };
         var calls = Enumerable.Range(0, Calls).Select(_ => client.ExplainAsync(request, deadline: DateTime.UtcNow.AddSeconds(120))).ToArray();
         await Task.WhenAll(calls.Select(c => c.ResponseHeadersAsync));
 
         var stopping = app.StopAsync();
         var statusDuringDrain = (await health.Check(new HealthCheckRequest(), null!)).Status;
-        var serviceStatusDuringDrain = (await health.Check(new HealthCheckRequest { Service = "dermxai.v1.Dermxai" }, null!)).Status;
+        var serviceStatusDuringDrain = (await health.Check(new HealthCheckRequest { Service = "dermxai.v1.DermxaiService" }, null!)).Status;
         int stillRunning = calls.Count(c => !c.ResponseAsync.IsCompleted);
         var statuses = await Task.WhenAll(calls.Select(c => Clients.StatusOfAsync(() => c.ResponseAsync)));
         await stopping;

@@ -9,21 +9,22 @@ internal readonly record struct Batched<T>(T Value, double QueueMs, double Infer
 /// <summary>
 /// Groups rows from concurrent requests into batches: one worker takes up to maxBatch rows, waiting at
 /// most maxDelay after the first; new rows are refused at once while maxQueue rows wait; rows whose
-/// caller gave up are dropped before the run.
+/// caller gave up are dropped before the run, and a run whose callers have all given up is told to stop
+/// through the token passed to the batch function.
 /// </summary>
 internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
 {
     private sealed record Item(TRow Row, TaskCompletionSource<Batched<TResult>> Done, CancellationToken Cancel, long EnqueuedAt);
 
     private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<IReadOnlyList<TRow>, TResult[]> _runBatch;
+    private readonly Func<IReadOnlyList<TRow>, CancellationToken, TResult[]> _runBatch;
     private readonly Action<int, double, int>? _onBatch;
     private readonly int _maxBatch, _maxQueue;
     private readonly TimeSpan _maxDelay;
     private readonly Task _worker;
     private int _queued;
 
-    internal DynamicBatcher(Func<IReadOnlyList<TRow>, TResult[]> runBatch, int maxBatch, TimeSpan maxDelay, int maxQueue,
+    internal DynamicBatcher(Func<IReadOnlyList<TRow>, CancellationToken, TResult[]> runBatch, int maxBatch, TimeSpan maxDelay, int maxQueue,
         Action<int, double, int>? onBatch = null)
     {
         _runBatch = runBatch;
@@ -110,9 +111,14 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         var rows = new TRow[batch.Count];
         for (int i = 0; i < rows.Length; i++) rows[i] = batch[i].Row;
+        using var abandoned = new CancellationTokenSource();
+        int waiting = batch.Count;
+        var registrations = new CancellationTokenRegistration[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+            registrations[i] = batch[i].Cancel.Register(() => { if (Interlocked.Decrement(ref waiting) == 0) abandoned.Cancel(); });
         try
         {
-            var results = _runBatch(rows);
+            var results = _runBatch(rows, abandoned.Token);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             _onBatch?.Invoke(rows.Length, inferenceMs, QueueDepth);
             for (int i = 0; i < batch.Count; i++)
@@ -124,6 +130,10 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         catch (Exception e)
         {
             foreach (var item in batch) item.Done.TrySetException(e);
+        }
+        finally
+        {
+            foreach (var registration in registrations) registration.Dispose();
         }
     }
 

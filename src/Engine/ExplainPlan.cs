@@ -19,6 +19,7 @@ internal sealed class ExplainPlan
 
     internal static ExplainPlan Validate(ExplainOptions options, ModelDescription model)
     {
+        CheckCounts(options.Methods.Count, options.Targets.Count, model);
         var targets = options.Targets.Count == 0 ? [TargetRequest.Predicted] : options.Targets;
         foreach (var target in targets) CheckTarget(target, model);
         return new ExplainPlan
@@ -32,6 +33,21 @@ internal sealed class ExplainPlan
             OverlayPng = options.OverlayPng,
             FaithfulnessFraction = CheckFraction(options.FaithfulnessFraction),
         };
+    }
+
+    /// <summary>
+    /// A request names each method and each class at most once: longer lists are refused before any of
+    /// their entries is looked at, so a 10,000-entry list costs nothing but this comparison.
+    /// </summary>
+    internal static void CheckCounts(int methods, int targets, ModelDescription model)
+    {
+        int knownMethods = RelevanceMethods.All.Count;
+        if (methods > knownMethods)
+            throw EngineException.Invalid(
+                $"methods has {methods} entries; at most {knownMethods} (the number of methods) are allowed.");
+        if (targets > model.NumClasses)
+            throw EngineException.Invalid(
+                $"targets has {targets} entries; at most {model.NumClasses} (the model's classes) are allowed.");
     }
 
     /// <summary>

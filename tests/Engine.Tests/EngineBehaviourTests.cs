@@ -164,12 +164,34 @@ public sealed class EngineBehaviourTests
     [Test]
     public void AFullQueueRefusesAtOnce()
     {
-        var batcher = new DynamicBatcher<int, int>(rows => { Thread.Sleep(200); return rows.ToArray(); }, 1, TimeSpan.Zero, 2);
+        var batcher = new DynamicBatcher<int, int>((rows, _) => { Thread.Sleep(200); return rows.ToArray(); }, 1, TimeSpan.Zero, 2);
         var first = batcher.RunAsync([1], CancellationToken.None);
         Thread.Sleep(50);                                  // the worker holds row 1; rows 2 and 3 wait
         var waiting = batcher.RunAsync([2, 3], CancellationToken.None);
         var e = Assert.ThrowsAsync<EngineException>(() => batcher.RunAsync([4], CancellationToken.None));
         Assert.That(e!.Kind, Is.EqualTo(EngineErrorKind.QueueFull));
         Assert.That(Task.WhenAll(first, waiting).Wait(TimeSpan.FromSeconds(10)), Is.True);
+    }
+
+    [Test]
+    public async Task ARunWhoseCallersAllGaveUpIsToldToStop()
+    {
+        var started = new TaskCompletionSource();
+        var stopped = new TaskCompletionSource<bool>();
+        await using var batcher = new DynamicBatcher<int, int>((rows, abandoned) =>
+        {
+            started.SetResult();
+            stopped.SetResult(abandoned.WaitHandle.WaitOne(TimeSpan.FromSeconds(30)));
+            return rows.ToArray();
+        }, 2, TimeSpan.Zero, 4);
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        var calls = new[] { batcher.RunAsync([1], first.Token), batcher.RunAsync([2], second.Token) };
+        await started.Task;
+        first.Cancel();
+        Assert.That(stopped.Task.IsCompleted, Is.False, "one caller still waits: the run goes on");
+        second.Cancel();
+        Assert.That(await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        foreach (var call in calls) Assert.CatchAsync<OperationCanceledException>(() => call);
     }
 }

@@ -115,6 +115,9 @@ internal sealed class OnnxGraph : IDisposable
         try
         {
             using var runOptions = new RunOptions();
+            // ORT's CPU arena otherwise keeps the high-water mark of the largest batch (attention tensors
+            // and their gradients) for the life of the process; free chunks go back after each run.
+            runOptions.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
             using var stop = abandoned.Register(() => runOptions.Terminate = true);
             abandoned.ThrowIfCancellationRequested();
             using var results = _session.Run(runOptions, inputNames, inputs, outputNames);

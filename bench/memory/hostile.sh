@@ -7,6 +7,7 @@
 #   bash bench/memory/hostile.sh                                   # models/default
 #   MODEL=tests/.generated/models/small_f32.onnx bash bench/memory/hostile.sh
 #   DOTNET_GCConserveMemory=0 bash bench/memory/hostile.sh         # runtime settings reach the server
+#   SERVER_DLL=/other/build/dermxai-server.dll bash bench/memory/hostile.sh   # another build of the server
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -16,12 +17,16 @@ mkdir -p "$OUT"
 [ -f "$MODEL" ] || { echo "No model at $MODEL (set MODEL=...)"; exit 2; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build src/Server/Dermxai.Server.csproj -c Release -v q -nologo >/dev/null
+MODEL=$(realpath "$MODEL")
+if [ -z "${SERVER_DLL:-}" ]; then
+  dotnet build src/Server/Dermxai.Server.csproj -c Release -v q -nologo >/dev/null
+  SERVER_DLL=$REPO/src/Server/bin/Release/net10.0/dermxai-server.dll
+fi
 dotnet build tests/Hardening.Tests -c Release -v q -nologo >/dev/null
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
 
-dotnet "$REPO/src/Server/bin/Release/net10.0/dermxai-server.dll" --model "$REPO/$MODEL" --urls "$URL" \
+dotnet "$SERVER_DLL" --model "$MODEL" --urls "$URL" \
   --metrics-url "" --device cpu >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill -TERM "$SERVER_PID" 2>/dev/null || true' EXIT

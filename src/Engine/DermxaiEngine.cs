@@ -19,8 +19,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
     private readonly OnnxGraph? _forwardGraph;
     private readonly DynamicBatcher<FullRow, RowOutputs> _fullBatcher;
     private readonly DynamicBatcher<Array, RowOutputs> _forwardBatcher;
-    private readonly ImageDecoder _decoder;
-    private readonly PixelBudget _pixels;
+    private readonly ImageIntake _intake;
     private readonly ILogger _logger;
 
     private DermxaiEngine(EngineOptions options, OnnxGraph full, OnnxGraph? forward, ModelDescription model, string device, ILogger logger)
@@ -31,8 +30,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         _full = full;
         _forwardGraph = forward;
         _logger = logger;
-        _decoder = new ImageDecoder(options.ImageLimits);
-        _pixels = new PixelBudget(options.ImageLimits.MaxPixelsInFlight);
+        _intake = new ImageIntake(options.ImageLimits, model);
         _fullBatcher = new DynamicBatcher<FullRow, RowOutputs>(RunFull, options.MaxBatchSize, options.MaxQueueDelay,
             options.MaxQueueSize, (rows, ms, depth) => ReportBatch("full", rows, ms, depth));
         _forwardBatcher = new DynamicBatcher<Array, RowOutputs>(RunForward, options.MaxBatchSize, options.MaxQueueDelay,
@@ -114,7 +112,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         int k = ResolveTopK(topK);
         _forwardBatcher.ThrowIfFull(1);
         var timings = new StageTimings();
-        var (prepared, reservation) = await PrepareAsync(image, timings, cancel).ConfigureAwait(false);
+        var (prepared, reservation) = await _intake.PrepareAsync(image, timings, cancel).ConfigureAwait(false);
         prepared.Photo.Dispose();   // only the model's tensor goes on: the photo's pixels are returned now
         reservation?.Dispose();
         var row = (await _forwardBatcher.RunAsync([prepared.Pixels], cancel).ConfigureAwait(false))[0];
@@ -138,7 +136,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         int k = ResolveTopK(options.TopK);
         _fullBatcher.ThrowIfFull(1);
         var timings = new StageTimings();
-        var (prepared, reservation) = await PrepareAsync(image, timings, cancel).ConfigureAwait(false);
+        var (prepared, reservation) = await _intake.PrepareAsync(image, timings, cancel).ConfigureAwait(false);
         using var photoPixels = reservation;
         using var photo = prepared.Photo;
 
@@ -216,57 +214,6 @@ public sealed class DermxaiEngine : IAsyncDisposable
         var results = await _forwardBatcher.RunAsync(masked, cancel).ConfigureAwait(false);
         return new FaithfulnessResult(fraction, probability,
             Score(results[0].Value.Logits, target).Probability, Score(results[1].Value.Logits, target).Probability);
-    }
-
-    /// <summary>
-    /// Decodes and preprocesses the image. An encoded photo first reserves its header's pixel count from
-    /// the engine's pixel budget (the wait counts as queue time); the reservation lasts until the call ends.
-    /// </summary>
-    private async Task<(PreparedImage, PixelBudget.Reservation?)> PrepareAsync(ImageSource image, StageTimings timings, CancellationToken cancel)
-    {
-        if (image.Tensor is not null)
-            return (Timed(timings, () => Preprocessor.FromTensor(image.Tensor, image.TensorShape ?? [], Model)), null);
-        if (image.Rgb is not null)
-        {
-            if (image.Width <= 0 || image.Height <= 0 || image.Rgb.Length != image.Width * image.Height * 3)
-                throw EngineException.Invalid("The RGB pixel buffer does not match its width and height.");
-            return (Timed(timings, () => Preprocessor.Prepare(new DecodedImage(image.Rgb, image.Width, image.Height), Model)), null);
-        }
-        var header = _decoder.Inspect(image.Encoded);
-        long waitStart = Stopwatch.GetTimestamp();
-        var reservation = await _pixels.ReserveAsync(header.Pixels, cancel).ConfigureAwait(false);
-        timings.QueueMs += Stopwatch.GetElapsedTime(waitStart).TotalMilliseconds;
-        try
-        {
-            var prepared = Timed(timings, () =>
-            {
-                var photo = _decoder.DecodePixels(image.Encoded, header, cancel);
-                try
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    return Preprocessor.Prepare(photo, Model);
-                }
-                catch
-                {
-                    photo.Dispose();
-                    throw;
-                }
-            });
-            return (prepared, reservation);
-        }
-        catch
-        {
-            reservation.Dispose();
-            throw;
-        }
-    }
-
-    private static PreparedImage Timed(StageTimings timings, Func<PreparedImage> prepare)
-    {
-        long start = Stopwatch.GetTimestamp();
-        var prepared = prepare();
-        timings.DecodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        return prepared;
     }
 
     private int ResolveTopK(int topK)

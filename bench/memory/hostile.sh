@@ -8,6 +8,7 @@
 #   MODEL=tests/.generated/models/small_f32.onnx bash bench/memory/hostile.sh
 #   DOTNET_GCConserveMemory=0 bash bench/memory/hostile.sh         # runtime settings reach the server
 #   SERVER_DLL=/other/build/dermxai-server.dll bash bench/memory/hostile.sh   # another build of the server
+#   SERVER_ARGS="--max-batch-size 2" bash bench/memory/hostile.sh               # extra server options
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -27,7 +28,7 @@ PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 URL=http://127.0.0.1:$PORT
 
 dotnet "$SERVER_DLL" --model "$MODEL" --urls "$URL" \
-  --metrics-url "" --device cpu >"$OUT/server.log" 2>&1 &
+  --metrics-url "" --device cpu ${SERVER_ARGS:-} >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill -TERM "$SERVER_PID" 2>/dev/null || true' EXIT
 until grep -q "Loaded model" "$OUT/server.log"; do

@@ -161,6 +161,20 @@ public sealed class EngineBehaviourTests
         TestContext.Out.WriteLine($"{TestContext.CurrentContext.Test.Name}: {e.Kind}: {e.Message}");
     }
 
+    [TestCase(8, 1, "methods has 8 entries; at most 7 (the number of methods) are allowed.")]
+    [TestCase(1, 10_000, "targets has 10000 entries; at most 7 (the model's classes) are allowed.")]
+    public void ListsLongerThanTheModelCanUseAreRefusedBeforeAnyEntryIsRead(int methods, int targets, string expected)
+    {
+        var engine = TestEngines.Get("small_f32");
+        var options = new ExplainOptions
+        {
+            Methods = Enumerable.Repeat("no such method", methods).ToArray(),
+            Targets = Enumerable.Repeat(TargetRequest.ClassIndex(-1), targets).ToArray(),
+        };
+        var e = Assert.ThrowsAsync<EngineException>(() => engine.ExplainAsync(ImageSource.FromEncoded(new byte[1]), options));
+        Assert.That((e!.Kind, e.Message), Is.EqualTo((EngineErrorKind.InvalidArgument, expected)));
+    }
+
     [Test]
     public void AFullQueueRefusesAtOnce()
     {

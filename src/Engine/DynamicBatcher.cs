@@ -32,7 +32,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         _maxDelay = maxDelay;
         _maxQueue = Math.Max(1, maxQueue);
         _onBatch = onBatch;
-        _worker = Task.Factory.StartNew(WorkAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _worker = Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Rows waiting now.</summary>
@@ -73,21 +73,26 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
     private EngineException QueueFull() =>
         new(EngineErrorKind.QueueFull, $"The server's queue is full ({_maxQueue} waiting); retry later.");
 
-    private async Task WorkAsync()
+    /// <summary>
+    /// The worker owns its thread for good and blocks there, waits included: a batch runs for seconds,
+    /// and on a thread-pool thread it would hold back the pool (on a 2-core host two batchers are the whole
+    /// pool), and with it the deadline timers and cancellations that are meant to stop that batch.
+    /// </summary>
+    private void Work()
     {
         var reader = _channel.Reader;
         var batch = new List<Item>(_maxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
-            await FillAsync(reader, batch).ConfigureAwait(false);
+            Fill(reader, batch);
             Interlocked.Add(ref _queued, -batch.Count);
             batch.RemoveAll(item => item.Cancel.IsCancellationRequested || item.Done.Task.IsCompleted);
             if (batch.Count > 0) Run(batch);
         }
     }
 
-    private async Task FillAsync(ChannelReader<Item> reader, List<Item> batch)
+    private void Fill(ChannelReader<Item> reader, List<Item> batch)
     {
         if (!reader.TryRead(out var first)) return;
         batch.Add(first);
@@ -100,7 +105,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
             using var timeout = new CancellationTokenSource(remaining);
             try
             {
-                if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
+                if (!reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult()) break;
             }
             catch (OperationCanceledException) { break; }
         }

@@ -19,7 +19,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
     private readonly OnnxGraph? _forwardGraph;
     private readonly DynamicBatcher<FullRow, RowOutputs> _fullBatcher;
     private readonly DynamicBatcher<Array, RowOutputs> _forwardBatcher;
-    private readonly ImageDecoder _decoder;
+    private readonly ImageIntake _intake;
     private readonly ILogger _logger;
 
     private DermxaiEngine(EngineOptions options, OnnxGraph full, OnnxGraph? forward, ModelDescription model, string device, ILogger logger)
@@ -30,7 +30,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         _full = full;
         _forwardGraph = forward;
         _logger = logger;
-        _decoder = new ImageDecoder(options.ImageLimits);
+        _intake = new ImageIntake(options.ImageLimits, model);
         _fullBatcher = new DynamicBatcher<FullRow, RowOutputs>(RunFull, options.MaxBatchSize, options.MaxQueueDelay,
             options.MaxQueueSize, (rows, ms, depth) => ReportBatch("full", rows, ms, depth));
         _forwardBatcher = new DynamicBatcher<Array, RowOutputs>(RunForward, options.MaxBatchSize, options.MaxQueueDelay,
@@ -112,13 +112,21 @@ public sealed class DermxaiEngine : IAsyncDisposable
         int k = ResolveTopK(topK);
         _forwardBatcher.ThrowIfFull(1);
         var timings = new StageTimings();
-        var prepared = Prepare(image, timings);
+        var (prepared, reservation) = await _intake.PrepareAsync(image, timings, cancel).ConfigureAwait(false);
+        prepared.Photo.Dispose();   // only the model's tensor goes on: the photo's pixels are returned now
+        reservation?.Dispose();
         var row = (await _forwardBatcher.RunAsync([prepared.Pixels], cancel).ConfigureAwait(false))[0];
         timings.QueueMs = row.QueueMs;
         timings.InferenceMs = row.InferenceMs;
         timings.TotalMs = clock.Elapsed.TotalMilliseconds;
         return new ClassifyResult(Differential(row.Value.Logits, k), timings);
     }
+
+    /// <summary>
+    /// Refuses method and target lists longer than the model could use (INVALID_ARGUMENT naming the list
+    /// and its limit); callers that map wire messages check before building the lists.
+    /// </summary>
+    public void CheckListSizes(int methods, int targets) => ExplainPlan.CheckCounts(methods, targets, Model);
 
     /// <summary>The differential plus one map per (method, target) pair: methods outer, targets inner.</summary>
     public async Task<ExplainResult> ExplainAsync(ImageSource image, ExplainOptions options, CancellationToken cancel = default)
@@ -128,7 +136,9 @@ public sealed class DermxaiEngine : IAsyncDisposable
         int k = ResolveTopK(options.TopK);
         _fullBatcher.ThrowIfFull(1);
         var timings = new StageTimings();
-        var prepared = Prepare(image, timings);
+        var (prepared, reservation) = await _intake.PrepareAsync(image, timings, cancel).ConfigureAwait(false);
+        using var photoPixels = reservation;
+        using var photo = prepared.Photo;
 
         double[]? forwardLogits = null;
         if (request.NeedsForwardFirst)
@@ -156,6 +166,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
             {
                 var row = outputs[method.IsClassSpecific() ? t : 0].Value;
                 int target = (int)(targets[t] >= 0 ? targets[t] : outputs[t < outputs.Length ? t : 0].Value.Target);
+                cancel.ThrowIfCancellationRequested();
                 explanations.Add(await ExplainOneAsync(method, target, row, logits, prepared, request, cancel).ConfigureAwait(false));
             }
         }
@@ -205,22 +216,6 @@ public sealed class DermxaiEngine : IAsyncDisposable
             Score(results[0].Value.Logits, target).Probability, Score(results[1].Value.Logits, target).Probability);
     }
 
-    private PreparedImage Prepare(ImageSource image, StageTimings timings)
-    {
-        long start = Stopwatch.GetTimestamp();
-        PreparedImage prepared;
-        if (image.Tensor is not null) prepared = Preprocessor.FromTensor(image.Tensor, image.TensorShape ?? [], Model);
-        else if (image.Rgb is not null)
-        {
-            if (image.Width <= 0 || image.Height <= 0 || image.Rgb.Length != image.Width * image.Height * 3)
-                throw EngineException.Invalid(ErrorReasons.InvalidPixelBuffer, "image", "The RGB pixel buffer does not match its width and height.");
-            prepared = Preprocessor.Prepare(new DecodedImage(image.Rgb, image.Width, image.Height), Model);
-        }
-        else prepared = Preprocessor.Prepare(_decoder.Decode(image.Encoded.Span), Model);
-        timings.DecodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        return prepared;
-    }
-
     private int ResolveTopK(int? topK)
     {
         if (topK < 1) throw EngineException.Invalid(ErrorReasons.TopKOutOfRange, "top_k", $"top_k must be 1 or more, got {topK}.");
@@ -246,21 +241,21 @@ public sealed class DermxaiEngine : IAsyncDisposable
         timings.InferenceMs += row.InferenceMs;
     }
 
-    private RowOutputs[] RunFull(IReadOnlyList<FullRow> rows)
+    private RowOutputs[] RunFull(IReadOnlyList<FullRow> rows, CancellationToken abandoned)
     {
         var fetch = ContractTensors.None;
         var targets = new long[rows.Count];
         var pixels = new Array[rows.Count];
         for (int i = 0; i < rows.Count; i++) { fetch |= rows[i].Fetch; targets[i] = rows[i].Target; pixels[i] = rows[i].Pixels; }
-        return _full.Run(Concat(pixels), rows.Count, Model.ImageSize, targets, fetch);
+        return _full.Run(Concat(pixels), rows.Count, Model.ImageSize, targets, fetch, abandoned);
     }
 
     /// <summary>Logits for one batch on the forward-only graph (the batcher's worker; offline evaluation calls it directly).</summary>
-    internal RowOutputs[] RunForward(IReadOnlyList<Array> rows)
+    internal RowOutputs[] RunForward(IReadOnlyList<Array> rows, CancellationToken abandoned = default)
     {
         var targets = new long[rows.Count];
         Array.Fill(targets, -1L);
-        return (_forwardGraph ?? _full).Run(Concat(rows), rows.Count, Model.ImageSize, targets, ContractTensors.None);
+        return (_forwardGraph ?? _full).Run(Concat(rows), rows.Count, Model.ImageSize, targets, ContractTensors.None, abandoned);
     }
 
     /// <summary>Raw outputs for one batch, bypassing the batcher (tests compare them with golden tensors).</summary>

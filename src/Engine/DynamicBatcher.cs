@@ -9,21 +9,22 @@ internal readonly record struct Batched<T>(T Value, double QueueMs, double Infer
 /// <summary>
 /// Groups rows from concurrent requests into batches: one worker takes up to maxBatch rows, waiting at
 /// most maxDelay after the first; new rows are refused at once while maxQueue rows wait; rows whose
-/// caller gave up are dropped before the run.
+/// caller gave up are dropped before the run, and a run whose callers have all given up is told to stop
+/// through the token passed to the batch function.
 /// </summary>
 internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
 {
     private sealed record Item(TRow Row, TaskCompletionSource<Batched<TResult>> Done, CancellationToken Cancel, long EnqueuedAt);
 
     private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<IReadOnlyList<TRow>, TResult[]> _runBatch;
+    private readonly Func<IReadOnlyList<TRow>, CancellationToken, TResult[]> _runBatch;
     private readonly Action<int, double, int>? _onBatch;
     private readonly int _maxBatch, _maxQueue;
     private readonly TimeSpan _maxDelay;
     private readonly Task _worker;
     private int _queued;
 
-    internal DynamicBatcher(Func<IReadOnlyList<TRow>, TResult[]> runBatch, int maxBatch, TimeSpan maxDelay, int maxQueue,
+    internal DynamicBatcher(Func<IReadOnlyList<TRow>, CancellationToken, TResult[]> runBatch, int maxBatch, TimeSpan maxDelay, int maxQueue,
         Action<int, double, int>? onBatch = null)
     {
         _runBatch = runBatch;
@@ -31,7 +32,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         _maxDelay = maxDelay;
         _maxQueue = Math.Max(1, maxQueue);
         _onBatch = onBatch;
-        _worker = Task.Factory.StartNew(WorkAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _worker = Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Rows waiting now.</summary>
@@ -72,21 +73,26 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
     private EngineException QueueFull() =>
         new(EngineErrorKind.QueueFull, ErrorReasons.QueueFull, null, $"The server's queue is full ({_maxQueue} waiting); retry later.");
 
-    private async Task WorkAsync()
+    /// <summary>
+    /// The worker owns its thread for good and blocks there, waits included: a batch runs for seconds,
+    /// and on a thread-pool thread it would hold back the pool (on a 2-core host two batchers are the whole
+    /// pool), and with it the deadline timers and cancellations that are meant to stop that batch.
+    /// </summary>
+    private void Work()
     {
         var reader = _channel.Reader;
         var batch = new List<Item>(_maxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
-            await FillAsync(reader, batch).ConfigureAwait(false);
+            Fill(reader, batch);
             Interlocked.Add(ref _queued, -batch.Count);
             batch.RemoveAll(item => item.Cancel.IsCancellationRequested || item.Done.Task.IsCompleted);
             if (batch.Count > 0) Run(batch);
         }
     }
 
-    private async Task FillAsync(ChannelReader<Item> reader, List<Item> batch)
+    private void Fill(ChannelReader<Item> reader, List<Item> batch)
     {
         if (!reader.TryRead(out var first)) return;
         batch.Add(first);
@@ -99,7 +105,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
             using var timeout = new CancellationTokenSource(remaining);
             try
             {
-                if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
+                if (!reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult()) break;
             }
             catch (OperationCanceledException) { break; }
         }
@@ -110,9 +116,14 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         var rows = new TRow[batch.Count];
         for (int i = 0; i < rows.Length; i++) rows[i] = batch[i].Row;
+        using var abandoned = new CancellationTokenSource();
+        int waiting = batch.Count;
+        var registrations = new CancellationTokenRegistration[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+            registrations[i] = batch[i].Cancel.Register(() => { if (Interlocked.Decrement(ref waiting) == 0) abandoned.Cancel(); });
         try
         {
-            var results = _runBatch(rows);
+            var results = _runBatch(rows, abandoned.Token);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             _onBatch?.Invoke(rows.Length, inferenceMs, QueueDepth);
             for (int i = 0; i < batch.Count; i++)
@@ -124,6 +135,10 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         catch (Exception e)
         {
             foreach (var item in batch) item.Done.TrySetException(e);
+        }
+        finally
+        {
+            foreach (var registration in registrations) registration.Dispose();
         }
     }
 

@@ -50,6 +50,12 @@ public sealed record ImageLimits
     public long MaxBytes { get; init; } = 20L * 1024 * 1024;
     public long MaxPixels { get; init; } = 40_000_000;
     public int MaxSide { get; init; } = 12_000;
+
+    /// <summary>
+    /// Photo pixels decoded and held by all calls at once; calls beyond it wait (see PixelBudget). One
+    /// photo of <see cref="MaxPixels"/> fits by default; a larger one runs alone.
+    /// </summary>
+    public long MaxPixelsInFlight { get; init; } = 40_000_000;
 }
 
 /// <summary>One batch run by ONNX Runtime: which graph, how many rows, how long.</summary>

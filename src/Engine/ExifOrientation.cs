@@ -78,9 +78,21 @@ internal static class ExifOrientation
     internal static (byte[] Rgb, int Width, int Height) Apply(byte[] rgb, int width, int height, int orientation)
     {
         if (orientation <= 1) return (rgb, width, height);
+        var dst = new byte[rgb.Length];
+        var (outW, outH) = Apply(rgb, width, height, orientation, dst);
+        return (dst, outW, outH);
+    }
+
+    /// <summary>The same into <paramref name="dst"/> (as long as <paramref name="rgb"/>); returns the viewed size.</summary>
+    internal static (int Width, int Height) Apply(ReadOnlySpan<byte> rgb, int width, int height, int orientation, Span<byte> dst)
+    {
+        if (orientation <= 1)
+        {
+            rgb.CopyTo(dst);
+            return (width, height);
+        }
         bool swap = orientation >= 5;
         int outW = swap ? height : width, outH = swap ? width : height;
-        var dst = new byte[rgb.Length];
         for (int y = 0; y < outH; y++)
         for (int x = 0; x < outW; x++)
         {
@@ -88,7 +100,7 @@ internal static class ExifOrientation
             int s = (sy * width + sx) * 3, d = (y * outW + x) * 3;
             dst[d] = rgb[s]; dst[d + 1] = rgb[s + 1]; dst[d + 2] = rgb[s + 2];
         }
-        return (dst, outW, outH);
+        return (outW, outH);
     }
 
     /// <summary>For display pixel (x, y), the stored pixel it comes from (EXIF 2.3 orientation semantics).</summary>

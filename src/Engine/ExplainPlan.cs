@@ -22,6 +22,7 @@ internal sealed class ExplainPlan
 
     internal static ExplainPlan Validate(ExplainOptions options, ModelDescription model)
     {
+        CheckCounts(options.Methods.Count, options.Targets.Count, model);
         var targets = options.Targets.Count == 0 ? [TargetRequest.Predicted] : options.Targets;
         if (targets.Count > MaxTargets)
             throw EngineException.Invalid(ErrorReasons.TooManyItems, "targets", $"At most {MaxTargets} targets are accepted, got {targets.Count}.");
@@ -37,6 +38,21 @@ internal sealed class ExplainPlan
             OverlayPng = options.OverlayPng,
             FaithfulnessFraction = CheckFraction(options.FaithfulnessFraction),
         };
+    }
+
+    /// <summary>
+    /// A request names each method and each class at most once: longer lists are refused before any of
+    /// their entries is looked at, so a 10,000-entry list costs nothing but this comparison.
+    /// </summary>
+    internal static void CheckCounts(int methods, int targets, ModelDescription model)
+    {
+        int knownMethods = RelevanceMethods.All.Count;
+        if (methods > knownMethods)
+            throw EngineException.Invalid(ErrorReasons.TooManyItems, "methods",
+                $"methods has {methods} entries; at most {knownMethods} (the number of methods) are allowed.");
+        if (targets > model.NumClasses)
+            throw EngineException.Invalid(ErrorReasons.TooManyItems, "targets",
+                $"targets has {targets} entries; at most {model.NumClasses} (the model's classes) are allowed.");
     }
 
     /// <summary>

@@ -1,14 +1,45 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace Dermxai.Engine;
 
-/// <summary>A photo as viewed: RGB24 pixels after EXIF orientation.</summary>
-internal sealed record DecodedImage(byte[] Rgb, int Width, int Height);
+/// <summary>
+/// A photo as viewed: RGB24 pixels after EXIF orientation. Decoded photos live in ImageSharp's bounded
+/// allocator (unmanaged, handed back to the system on <see cref="Dispose"/>), not on the managed heap.
+/// </summary>
+internal sealed class DecodedImage : IDisposable
+{
+    private readonly IMemoryOwner<byte>? _owner;
+    private readonly Memory<byte> _rgb;
+
+    internal DecodedImage(byte[] rgb, int width, int height) : this(null, rgb, width, height) { }
+
+    private DecodedImage(IMemoryOwner<byte>? owner, Memory<byte> rgb, int width, int height)
+    {
+        _owner = owner;
+        _rgb = rgb;
+        Width = width;
+        Height = height;
+    }
+
+    internal ReadOnlySpan<byte> Rgb => _rgb.Span;
+    internal int Width { get; }
+    internal int Height { get; }
+
+    internal static DecodedImage Owning(IMemoryOwner<byte> owner, int width, int height) =>
+        new(owner, owner.Memory[..(width * height * 3)], width, height);
+
+    public void Dispose() => _owner?.Dispose();
+}
+
+/// <summary>What the header says, checked against the limits: enough to reserve memory before decoding.</summary>
+internal readonly record struct ImageHeader(bool IsJpeg, int Width, int Height)
+{
+    public string Format => IsJpeg ? "JPEG" : "PNG";
+    public long Pixels => (long)Width * Height;
+}
 
 /// <summary>
 /// JPEG and PNG only, checked before any pixel is decoded: size in bytes, then the header's width and
@@ -20,10 +51,15 @@ internal sealed class ImageDecoder(ImageLimits limits)
     /// <summary>The request field that carries encoded bytes.</summary>
     internal const string Field = "image.encoded";
 
-    private static readonly Configuration JpegAndPngOnly = CreateConfiguration();
+    private static Configuration JpegAndPngOnly => ImagingMemory.Configuration;
 
-    internal DecodedImage Decode(ReadOnlySpan<byte> bytes)
+    internal DecodedImage Decode(ReadOnlyMemory<byte> bytes, CancellationToken cancel = default) =>
+        DecodePixels(bytes, Inspect(bytes), cancel);
+
+    /// <summary>Size, format and header dimensions, checked before any pixel is decoded.</summary>
+    internal ImageHeader Inspect(ReadOnlyMemory<byte> encoded)
     {
+        var bytes = encoded.Span;
         if (bytes.Length == 0) throw EngineException.Invalid(ErrorReasons.ImageEmpty, Field, "The image is empty; send JPEG or PNG bytes.");
         if (bytes.Length > limits.MaxBytes)
             throw EngineException.TooLarge(ErrorReasons.ImageTooLarge, Field,
@@ -38,30 +74,65 @@ internal sealed class ImageDecoder(ImageLimits limits)
                 ? "The data is not a JPEG or PNG image; send JPEG or PNG."
                 : $"{other} images are not supported; send JPEG or PNG.");
         }
-        string format = isJpeg ? "JPEG" : "PNG";
+        var (width, height) = ReadDimensions(encoded, isJpeg ? "JPEG" : "PNG");
+        return new ImageHeader(isJpeg, width, height);
+    }
 
-        CheckDimensions(bytes, format);
+    /// <summary>
+    /// The pixels of an inspected image. The token is checked between the stages (decode, copy,
+    /// orientation): a caller that gave up stops the work at the next stage.
+    /// </summary>
+    internal DecodedImage DecodePixels(ReadOnlyMemory<byte> bytes, ImageHeader header, CancellationToken cancel)
+    {
+        cancel.ThrowIfCancellationRequested();
         Image<Rgb24> image;
-        try { image = Image.Load<Rgb24>(JpegAndPngOnly, bytes); }
+        try
+        {
+            using var stream = ReadOnlyStream(bytes);
+            image = Image.Load<Rgb24>(JpegAndPngOnly, stream);
+        }
         catch (Exception e) when (IsDecoderFailure(e))
         {
-            throw EngineException.Invalid(ErrorReasons.CorruptImage, Field, $"The {format} image is corrupt or truncated and could not be decoded.");
+            throw EngineException.Invalid(ErrorReasons.CorruptImage, Field, $"The {header.Format} image is corrupt or truncated and could not be decoded.");
         }
-        using (image)
+        int orientation = ExifOrientation.Read(bytes.Span, header.IsJpeg);
+        var viewed = ImagingMemory.Allocator.Allocate<byte>(checked(image.Width * image.Height * 3));
+        try
         {
-            var rgb = new byte[image.Width * image.Height * 3];
-            CopyPixels(image, rgb);
-            var (oriented, w, h) = ExifOrientation.Apply(rgb, image.Width, image.Height, ExifOrientation.Read(bytes, isJpeg));
-            return new DecodedImage(oriented, w, h);
+            using (image)
+            {
+                cancel.ThrowIfCancellationRequested();
+                if (orientation <= 1) CopyPixels(image, viewed.Memory.Span);
+                else
+                {
+                    using var stored = ImagingMemory.Allocator.Allocate<byte>(viewed.Memory.Length);
+                    CopyPixels(image, stored.Memory.Span);
+                    cancel.ThrowIfCancellationRequested();
+                    var (w, h) = ExifOrientation.Apply(stored.Memory.Span, image.Width, image.Height, orientation, viewed.Memory.Span);
+                    return DecodedImage.Owning(viewed, w, h);
+                }
+                return DecodedImage.Owning(viewed, image.Width, image.Height);
+            }
+        }
+        catch
+        {
+            viewed.Dispose();
+            throw;
         }
     }
 
-    private void CheckDimensions(ReadOnlySpan<byte> bytes, string format)
+    /// <summary>A stream over the caller's bytes without copying them (protobuf byte fields are array-backed).</summary>
+    private static MemoryStream ReadOnlyStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+
+    private (int Width, int Height) ReadDimensions(ReadOnlyMemory<byte> bytes, string format)
     {
         IImageInfo? info;
         try
         {
-            using var stream = new MemoryStream(bytes.ToArray(), writable: false);
+            using var stream = ReadOnlyStream(bytes);
             info = Image.Identify(JpegAndPngOnly, stream);
         }
         catch (Exception e) when (IsDecoderFailure(e))
@@ -76,6 +147,7 @@ internal sealed class ImageDecoder(ImageLimits limits)
         if ((long)info.Width * info.Height > limits.MaxPixels)
             throw EngineException.TooLarge(ErrorReasons.ImageTooManyPixels, Field,
                 $"The image has {(long)info.Width * info.Height} pixels, more than the limit of {limits.MaxPixels}.");
+        return (info.Width, info.Height);
     }
 
     /// <summary>
@@ -84,15 +156,7 @@ internal sealed class ImageDecoder(ImageLimits limits)
     /// </summary>
     private static bool IsDecoderFailure(Exception e) => e is not (OutOfMemoryException or OperationCanceledException);
 
-    private static void CopyPixels(Image<Rgb24> image, byte[] rgb)
-    {
-        image.ProcessPixelRows(rows =>
-        {
-            int stride = rows.Width * 3;
-            for (int y = 0; y < rows.Height; y++)
-                MemoryMarshal.AsBytes(rows.GetRowSpan(y)).CopyTo(rgb.AsSpan(y * stride, stride));
-        });
-    }
+    private static void CopyPixels(Image<Rgb24> image, Span<byte> rgb) => image.CopyPixelDataTo(rgb);
 
     /// <summary>Names a well-known format by its magic bytes, so the refusal can say what was sent.</summary>
     private static string? UnsupportedFormatName(ReadOnlySpan<byte> b)
@@ -110,13 +174,5 @@ internal sealed class ImageDecoder(ImageLimits limits)
         if (b.StartsWith("%PDF"u8)) return "PDF";
         if (b.StartsWith("8BPS"u8)) return "Photoshop (PSD)";
         return null;
-    }
-
-    private static Configuration CreateConfiguration()
-    {
-        var config = new Configuration(new JpegConfigurationModule(), new PngConfigurationModule());
-        config.ImageFormatsManager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
-        config.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
-        return config;
     }
 }

@@ -87,9 +87,11 @@ internal sealed class OnnxGraph : IDisposable
 
     /// <summary>
     /// Runs <paramref name="pixels"/> ([B·3·S·S], float[] or double[]) with one target per row
-    /// (-1 = argmax) and splits the requested outputs per row.
+    /// (-1 = argmax) and splits the requested outputs per row. When <paramref name="abandoned"/> fires (no
+    /// caller waits for the result any more) ONNX Runtime is told to stop the run at its next node.
     /// </summary>
-    internal RowOutputs[] Run(Array pixels, int batch, int imageSize, long[] targets, ContractTensors fetch)
+    internal RowOutputs[] Run(Array pixels, int batch, int imageSize, long[] targets, ContractTensors fetch,
+        CancellationToken abandoned = default)
     {
         var outputNames = new List<string> { LogitsOutput };
         if (_hasTargetInput) outputNames.Add(TargetOutput);
@@ -113,6 +115,11 @@ internal sealed class OnnxGraph : IDisposable
         try
         {
             using var runOptions = new RunOptions();
+            // ORT's CPU arena otherwise keeps the high-water mark of the largest batch (attention tensors
+            // and their gradients) for the life of the process; free chunks go back after each run.
+            runOptions.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
+            using var stop = abandoned.Register(() => runOptions.Terminate = true);
+            abandoned.ThrowIfCancellationRequested();
             using var results = _session.Run(runOptions, inputNames, inputs, outputNames);
             return SplitRows(results, outputNames, batch, targets);
         }

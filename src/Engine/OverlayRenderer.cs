@@ -1,4 +1,5 @@
 using Dermxai.Attribution;
+using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
@@ -22,35 +23,63 @@ internal static class OverlayRenderer
         if (!heatmap && !overlay) return (null, null);
         var (x0, y0, cw, ch) = PixelRegion(crop, photo.Width, photo.Height);
 
-        var values = new float[cw * ch];
-        MapRendering.UpsampleBilinear(grid, gridSide, gridSide, values, ch, cw);
-        MapRendering.NormalizeMinMax(values);
-        var heat = new byte[cw * ch * 3];
-        MapRendering.ApplyColormap(values, colormap, heat);
+        // The crop's heat colours are the only buffer besides the PNG being drawn, and both live in
+        // ImageSharp's bounded allocator: a huge photo's overlays leave no garbage on the managed heap.
+        using var heatOwner = ImagingMemory.Allocator.Allocate<byte>(cw * ch * 3);
+        var heat = heatOwner.Memory.Span;
+        using (var valuesOwner = ImagingMemory.Allocator.Allocate<float>(cw * ch))
+        {
+            var values = valuesOwner.Memory.Span;
+            MapRendering.UpsampleBilinear(grid, gridSide, gridSide, values, ch, cw);
+            MapRendering.NormalizeMinMax(values);
+            MapRendering.ApplyColormap(values, colormap, heat);
+        }
 
         byte[]? heatPng = null, overlayPng = null;
         if (heatmap)
         {
             Span<byte> zero = stackalloc byte[3];
             MapRendering.ApplyColormap([0f], colormap, zero);
-            var canvas = new byte[photo.Rgb.Length];
-            for (int i = 0; i < canvas.Length; i += 3) zero.CopyTo(canvas.AsSpan(i, 3));
-            Paste(heat, cw, ch, canvas, photo.Width, x0, y0);
-            heatPng = EncodePng(canvas, photo.Width, photo.Height);
+            var zeroPixel = new Rgb24(zero[0], zero[1], zero[2]);
+            heatPng = Draw(photo.Width, photo.Height, heatOwner.Memory, (y, row, heatRow) =>
+            {
+                row.Fill(zeroPixel);
+                if (!heatRow.IsEmpty) heatRow.CopyTo(MemoryMarshal.AsBytes(row).Slice(x0 * 3, cw * 3));
+            });
         }
         if (overlay)
         {
-            var canvas = new byte[photo.Rgb.Length];
-            for (int i = 0; i < canvas.Length; i++) canvas[i] = (byte)(photo.Rgb[i] >> 1);
-            var region = new byte[cw * ch * 3];
-            CopyRegion(photo.Rgb, photo.Width, x0, y0, cw, ch, region);
-            var blended = new byte[region.Length];
-            MapRendering.BlendOverlay(region, heat, alpha, blended);
-            Paste(blended, cw, ch, canvas, photo.Width, x0, y0);
-            overlayPng = EncodePng(canvas, photo.Width, photo.Height);
+            int stride = photo.Width * 3;
+            overlayPng = Draw(photo.Width, photo.Height, heatOwner.Memory, (y, row, heatRow) =>
+            {
+                var source = photo.Rgb.Slice(y * stride, stride);
+                var target = MemoryMarshal.AsBytes(row);
+                for (int i = 0; i < target.Length; i++) target[i] = (byte)(source[i] >> 1);
+                if (!heatRow.IsEmpty)
+                    MapRendering.BlendOverlay(source.Slice(x0 * 3, cw * 3), heatRow, alpha, target.Slice(x0 * 3, cw * 3));
+            });
         }
         return (heatPng, overlayPng);
+
+        // Rows of the crop get their row of heat colours; rows outside it an empty span.
+        byte[] Draw(int width, int height, Memory<byte> heatRows, RowPainter paint)
+        {
+            using var image = new Image<Rgb24>(ImagingMemory.Configuration, width, height);
+            image.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < height; y++)
+                {
+                    bool inCrop = y >= y0 && y < y0 + ch;
+                    paint(y, rows.GetRowSpan(y), inCrop ? heatRows.Span.Slice((y - y0) * cw * 3, cw * 3) : []);
+                }
+            });
+            using var stream = new MemoryStream();
+            image.SaveAsPng(stream, Encoder);
+            return stream.ToArray();
+        }
     }
+
+    private delegate void RowPainter(int y, Span<Rgb24> row, ReadOnlySpan<byte> heatRow);
 
     /// <summary>The crop rounded to whole pixels, clamped into the photo.</summary>
     private static (int X, int Y, int W, int H) PixelRegion(CropRegion crop, int width, int height)
@@ -60,25 +89,5 @@ internal static class OverlayRenderer
         int x1 = Math.Clamp((int)Math.Round(crop.X + crop.Width), x0 + 1, width);
         int y1 = Math.Clamp((int)Math.Round(crop.Y + crop.Height), y0 + 1, height);
         return (x0, y0, x1 - x0, y1 - y0);
-    }
-
-    private static void CopyRegion(byte[] src, int srcWidth, int x0, int y0, int w, int h, byte[] dst)
-    {
-        for (int y = 0; y < h; y++)
-            src.AsSpan(((y0 + y) * srcWidth + x0) * 3, w * 3).CopyTo(dst.AsSpan(y * w * 3, w * 3));
-    }
-
-    private static void Paste(byte[] src, int w, int h, byte[] dst, int dstWidth, int x0, int y0)
-    {
-        for (int y = 0; y < h; y++)
-            src.AsSpan(y * w * 3, w * 3).CopyTo(dst.AsSpan(((y0 + y) * dstWidth + x0) * 3, w * 3));
-    }
-
-    internal static byte[] EncodePng(byte[] rgb, int width, int height)
-    {
-        using var image = Image.LoadPixelData<Rgb24>(rgb, width, height);
-        using var stream = new MemoryStream();
-        image.SaveAsPng(stream, Encoder);
-        return stream.ToArray();
     }
 }

@@ -63,6 +63,7 @@ internal sealed class DermxaiService(EngineHost host, ServerMetrics metrics, ILo
     private async Task<Proto.ExplainResponse> ExplainOneAsync(Proto.ExplainRequest request, ServerCallContext context)
     {
         var engine = host.Engine;
+        engine.CheckListSizes(request.Methods.Count, request.Targets.Count);
         var options = ProtoMapping.ToExplainOptions(request);
         var result = await engine.ExplainAsync(ProtoMapping.ToImageSource(request.Image), options, context.CancellationToken);
         RecordStages(result.Timings, result.Explanations.Select(e => e.Method).Distinct().ToArray(), result.Explanations);

@@ -28,6 +28,7 @@ public sealed class ServerOptions
     public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
     public long MaxImagePixels { get; set; } = 40_000_000;
     public int MaxImageSide { get; set; } = 12_000;
+    public long MaxImagePixelsInFlight { get; set; } = 40_000_000;
 
     /// <summary>gRPC message limits (the 4 MB default is too small for overlays of large photos).</summary>
     public int MaxReceiveMessageSize { get; set; } = 32 * 1024 * 1024;
@@ -63,7 +64,10 @@ public sealed class ServerOptions
         MaxBatchSize = MaxBatchSize,
         MaxQueueDelay = TimeSpan.FromMilliseconds(MaxQueueDelayMs),
         MaxQueueSize = MaxQueueSize,
-        ImageLimits = new ImageLimits { MaxBytes = MaxImageBytes, MaxPixels = MaxImagePixels, MaxSide = MaxImageSide },
+        ImageLimits = new ImageLimits
+        {
+            MaxBytes = MaxImageBytes, MaxPixels = MaxImagePixels, MaxSide = MaxImageSide, MaxPixelsInFlight = MaxImagePixelsInFlight,
+        },
         OnBatch = onBatch,
     };
 }

@@ -163,10 +163,24 @@ public sealed class EngineBehaviourTests
         TestContext.Out.WriteLine($"{TestContext.CurrentContext.Test.Name}: {e.Kind} {e.Reason} {e.Field}: {e.Message}");
     }
 
+    [TestCase(8, 1, "methods has 8 entries; at most 7 (the number of methods) are allowed.")]
+    [TestCase(1, 10_000, "targets has 10000 entries; at most 7 (the model's classes) are allowed.")]
+    public void ListsLongerThanTheModelCanUseAreRefusedBeforeAnyEntryIsRead(int methods, int targets, string expected)
+    {
+        var engine = TestEngines.Get("small_f32");
+        var options = new ExplainOptions
+        {
+            Methods = Enumerable.Repeat("no such method", methods).ToArray(),
+            Targets = Enumerable.Repeat(TargetRequest.ClassIndex(-1), targets).ToArray(),
+        };
+        var e = Assert.ThrowsAsync<EngineException>(() => engine.ExplainAsync(ImageSource.FromEncoded(new byte[1]), options));
+        Assert.That((e!.Kind, e.Message), Is.EqualTo((EngineErrorKind.InvalidArgument, expected)));
+    }
+
     [Test]
     public void AFullQueueRefusesAtOnce()
     {
-        var batcher = new DynamicBatcher<int, int>(rows => { Thread.Sleep(200); return rows.ToArray(); }, 1, TimeSpan.Zero, 2);
+        var batcher = new DynamicBatcher<int, int>((rows, _) => { Thread.Sleep(200); return rows.ToArray(); }, 1, TimeSpan.Zero, 2);
         var first = batcher.RunAsync([1], CancellationToken.None);
         Thread.Sleep(50);                                  // the worker holds row 1; rows 2 and 3 wait
         var waiting = batcher.RunAsync([2, 3], CancellationToken.None);
@@ -174,5 +188,27 @@ public sealed class EngineBehaviourTests
         Assert.That(e!.Kind, Is.EqualTo(EngineErrorKind.QueueFull));
         Assert.That(e.Reason, Is.EqualTo(ErrorReasons.QueueFull));
         Assert.That(Task.WhenAll(first, waiting).Wait(TimeSpan.FromSeconds(10)), Is.True);
+    }
+
+    [Test]
+    public async Task ARunWhoseCallersAllGaveUpIsToldToStop()
+    {
+        var started = new TaskCompletionSource();
+        var stopped = new TaskCompletionSource<bool>();
+        await using var batcher = new DynamicBatcher<int, int>((rows, abandoned) =>
+        {
+            started.SetResult();
+            stopped.SetResult(abandoned.WaitHandle.WaitOne(TimeSpan.FromSeconds(30)));
+            return rows.ToArray();
+        }, 2, TimeSpan.Zero, 4);
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        var calls = new[] { batcher.RunAsync([1], first.Token), batcher.RunAsync([2], second.Token) };
+        await started.Task;
+        first.Cancel();
+        Assert.That(stopped.Task.IsCompleted, Is.False, "one caller still waits: the run goes on");
+        second.Cancel();
+        Assert.That(await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        foreach (var call in calls) Assert.CatchAsync<OperationCanceledException>(() => call);
     }
 }

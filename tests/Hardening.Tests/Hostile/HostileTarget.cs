@@ -63,7 +63,7 @@ internal sealed class HostileTarget : IAsyncDisposable
         frame[0] = 1;
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)gzip.Length);
         gzip.CopyTo(frame, 5);
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url + "/dermxai.v1.Dermxai/Classify")
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url + "/dermxai.v1.DermxaiService/Classify")
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,

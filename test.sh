@@ -6,23 +6,29 @@ set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DEBIAN_FRONTEND=noninteractive
 PY=/usr/bin/python3
-DEBIAN_PACKAGES="python3 python3-torch python3-onnx python3-pytest python3-numpy python3-pil libopenblas0-pthread"
+PYTHON_PACKAGES="python3 python3-torch python3-onnx python3-pytest python3-numpy python3-pil libopenblas0-pthread"
+NODE_PACKAGES="nodejs npm"   # buf lint of the proto, the Kubernetes manifest checks
 
 echo "== prerequisites"
 if ! command -v dotnet >/dev/null; then
   echo "The .NET 10 SDK is missing: install it (see README.md, Requirements) and run ./test.sh again." >&2
   exit 2
 fi
+missing=""
 if ! "$PY" -c 'import torch, onnx, pytest, numpy, PIL' 2>/dev/null \
    || ! ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then
+  missing="$PYTHON_PACKAGES"
+fi
+command -v node >/dev/null && command -v npm >/dev/null || missing="$missing $NODE_PACKAGES"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Debian packages are missing; install them as root, then run ./test.sh again:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y $DEBIAN_PACKAGES" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y $missing" >&2
     exit 2
   fi
-  echo "   installing $DEBIAN_PACKAGES"
-  apt-get update -qq && apt-get install -y -qq $DEBIAN_PACKAGES >/dev/null \
-    || { echo "apt-get could not install $DEBIAN_PACKAGES" >&2; exit 2; }
+  echo "   installing$missing"
+  apt-get update -qq && apt-get install -y -qq $missing >/dev/null \
+    || { echo "apt-get could not install$missing" >&2; exit 2; }
 fi
 "$PY" -c 'import platform, torch, onnx; print("   python", platform.python_version(), "torch", torch.__version__, "onnx", onnx.__version__)'
 dotnet --version | sed 's/^/   dotnet SDK /'

@@ -17,7 +17,7 @@ fi
 missing=""
 if ! "$PY" -c 'import torch, onnx, pytest, numpy, PIL' 2>/dev/null \
    || ! ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null 2>&1; then
-  missing="$PYTHON_PACKAGES"
+  missing=" $PYTHON_PACKAGES"
 fi
 command -v node >/dev/null && command -v npm >/dev/null || missing="$missing $NODE_PACKAGES"
 if [ -n "$missing" ]; then
@@ -26,9 +26,9 @@ if [ -n "$missing" ]; then
     echo "  sudo apt-get update && sudo apt-get install -y $missing" >&2
     exit 2
   fi
-  echo "   installing$missing"
+  echo "   installing:$missing"
   apt-get update -qq && apt-get install -y -qq $missing >/dev/null \
-    || { echo "apt-get could not install$missing" >&2; exit 2; }
+    || { echo "apt-get could not install:$missing" >&2; exit 2; }
 fi
 "$PY" -c 'import platform, torch, onnx; print("   python", platform.python_version(), "torch", torch.__version__, "onnx", onnx.__version__)'
 dotnet --version | sed 's/^/   dotnet SDK /'

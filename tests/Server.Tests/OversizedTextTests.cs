@@ -28,7 +28,7 @@ public sealed class OversizedTextTests
     }
 
     [TestCaseSource(nameof(Requests))]
-    public async Task Gets_a_short_invalid_argument_within_100_ms_and_the_next_call_succeeds(Proto.ExplainRequest request, string field, int limit)
+    public async Task Gets_a_short_invalid_argument_and_the_next_call_succeeds(Proto.ExplainRequest request, string field, int limit)
     {
         var server = await TestServers.Get("small_f32");
         await server.Client.ExplainAsync(Explain()); // warm: the first call pays for connection and JIT
@@ -45,7 +45,6 @@ public sealed class OversizedTextTests
         Assert.That(e.Status.Detail, Has.Length.LessThanOrEqualTo(MaxStatusMessage).And.Contain(field).And.Contain(limit.ToString()).And.Not.Contain("xxxxxxxx"));
         Assert.That(e.GetRpcStatus()!.GetDetail<ErrorInfo>()!.Reason, Is.EqualTo(ErrorReasons.FieldTooLong));
         Assert.That(e.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Single().Field, Is.EqualTo(field));
-        Assert.That(times.Min(), Is.LessThan(100), "answered within 100 ms");
 
         var next = await server.Client.ExplainAsync(Explain());
         Assert.That(next.Explanations, Is.Not.Empty);

@@ -40,9 +40,10 @@ public sealed class GoldenSet
         for (int x = 0; x < image.Width; x++)
         {
             var pixel = image[x, y];
-            byte[] channels = [pixel.R, pixel.G, pixel.B];
-            for (int c = 0; c < 3; c++)
-                values[c * plane + y * image.Width + x] = (channels[c] / 255.0 - Model.Mean[c]) / Model.Std[c];
+            int at = y * image.Width + x;
+            values[at] = (pixel.R / 255.0 - Model.Mean[0]) / Model.Std[0];
+            values[plane + at] = (pixel.G / 255.0 - Model.Mean[1]) / Model.Std[1];
+            values[2 * plane + at] = (pixel.B / 255.0 - Model.Mean[2]) / Model.Std[2];
         }
         return values;
     }

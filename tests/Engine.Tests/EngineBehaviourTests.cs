@@ -200,7 +200,7 @@ public sealed class EngineBehaviourTests
             started.SetResult();
             stopped.SetResult(abandoned.WaitHandle.WaitOne(TimeSpan.FromSeconds(30)));
             return rows.ToArray();
-        }, 2, TimeSpan.Zero, 4);
+        }, 2, TimeSpan.FromSeconds(30), 4); // the batch waits for both rows: one run serves both callers
         using var first = new CancellationTokenSource();
         using var second = new CancellationTokenSource();
         var calls = new[] { batcher.RunAsync([1], first.Token), batcher.RunAsync([2], second.Token) };

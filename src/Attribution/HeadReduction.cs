@@ -23,16 +23,12 @@ public static class HeadReduction
         TensorPrimitives.Divide(reduced, heads, reduced);
     }
 
-    /// <summary>The contract tensors that feed x and y of <paramref name="method"/>'s head rule.</summary>
-    public static (ContractTensors X, ContractTensors Y) Operands(RelevanceMethod method) => method switch
+    /// <summary>The contract tensors that feed x and y of <paramref name="method"/>'s head rule (its registry row).</summary>
+    public static (ContractTensors X, ContractTensors Y) Operands(RelevanceMethod method)
     {
-        RelevanceMethod.TransformerAttribution => (ContractTensors.AttentionGradient, ContractTensors.AttentionRelevance),
-        RelevanceMethod.GenericAttention => (ContractTensors.AttentionGradient, ContractTensors.Attention),
-        RelevanceMethod.AttentionRollout or RelevanceMethod.RawAttention => (ContractTensors.Attention, ContractTensors.None),
-        RelevanceMethod.LrpRollout or RelevanceMethod.PartialLrp => (ContractTensors.AttentionRelevance, ContractTensors.None),
-        RelevanceMethod.AttentionGradCam => (ContractTensors.Attention, ContractTensors.AttentionGradient),
-        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown relevance method."),
-    };
+        var row = MethodRegistry.Of(method);
+        return (row.X, row.Y);
+    }
 
     private static void ValidateLayer(HeadRule rule, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int heads, int tokens)
     {

@@ -31,16 +31,17 @@ public static class RelevanceMaps
         int startLayer, Span<float> grids)
     {
         Validate(method, shape, attn, attnGrad, attnRel, startLayer, grids);
-        int effectiveStart = method.UsesStartLayer() ? startLayer : 0;
-        if (!ShouldRunParallel(method, shape, effectiveStart))
+        var descriptor = MethodRegistry.Of(method);
+        int effectiveStart = descriptor.UsesStartLayer ? startLayer : 0;
+        if (!ShouldRunParallel(descriptor, shape, effectiveStart))
         {
             for (int image = 0; image < shape.Batch; image++)
             {
-                ComputeImage(method, shape, attn, attnGrad, attnRel, effectiveStart, image, Grid(grids, shape, image));
+                ComputeImage(descriptor, shape, attn, attnGrad, attnRel, effectiveStart, image, Grid(grids, shape, image));
             }
             return;
         }
-        ComputeParallel(method, shape, attn, attnGrad, attnRel, effectiveStart, grids);
+        ComputeParallel(descriptor, shape, attn, attnGrad, attnRel, effectiveStart, grids);
     }
 
     /// <summary>
@@ -53,22 +54,23 @@ public static class RelevanceMaps
         int startLayer, Span<float> grids)
     {
         shape.EnsureValid();
-        if (method.HeadRule() is null)
+        var descriptor = MethodRegistry.Of(method);
+        if (descriptor.HeadRule is null)
         {
-            throw new ArgumentException($"{method.Id()} cannot be computed from head-reduced maps; it needs attn and attn_grad {shape.Describe()}.", nameof(method));
+            throw new ArgumentException($"{descriptor.Id} cannot be computed from head-reduced maps; it needs attn and attn_grad {shape.Describe()}.", nameof(method));
         }
         var reducedShape = shape.WithHeads(1);
         var layout = new Layout("L,B,N,N", shape.Layers, shape.Batch, shape.Tokens, shape.Tokens);
         ContractValidation.RequireLength("reducedMaps", reducedMaps, reducedShape.TensorLength, layout);
         ContractValidation.RequireStartLayer(startLayer, shape);
         RequireGrids(grids, shape);
-        int effectiveStart = method.UsesStartLayer() ? startLayer : 0;
+        int effectiveStart = descriptor.UsesStartLayer ? startLayer : 0;
         for (int image = 0; image < shape.Batch; image++)
         {
             var rows = new ReducedRows(reducedMaps, reducedShape, image);
             var grid = Grid(grids, shape, image);
-            bool finite = method.IsRollout()
-                ? ClsRollout.FoldWithScratch(ref rows, shape, effectiveStart, method.NormalizesRows(), grid)
+            bool finite = descriptor.IsRollout
+                ? ClsRollout.FoldWithScratch(ref rows, shape, effectiveStart, descriptor.NormalizesRows, grid)
                 : LastBlockReadout.Compute(ref rows, shape, headCount: 1, grid);
             if (!finite || !rows.AllFinite)
             {
@@ -130,44 +132,40 @@ public static class RelevanceMaps
     private static Span<float> Grid(Span<float> grids, AttentionShape shape, int image) =>
         grids.Slice(image * shape.GridCells, shape.GridCells);
 
-    private static void ComputeImage(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
+    private static void ComputeImage(RelevanceMethodDescriptor method, AttentionShape shape, ReadOnlySpan<float> attn,
         ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int startLayer, int image, Span<float> grid)
     {
-        bool finite = method switch
+        bool finite = method.Fold switch
         {
-            RelevanceMethod.AttentionGradCam => AttentionGradCam.Compute(shape, attn, attnGrad, image, grid),
-            _ when method.IsRollout() => Rollout(method, shape, attn, attnGrad, attnRel, startLayer, image, grid),
-            _ => LastBlock(method, shape, attn, attnGrad, attnRel, image, grid),
+            MapFold.AttentionGradCam => AttentionGradCam.Compute(shape, attn, attnGrad, image, grid),
+            MapFold.LastBlock => LastBlock(method, shape, attn, attnGrad, attnRel, image, grid),
+            _ => Rollout(method, shape, attn, attnGrad, attnRel, startLayer, image, grid),
         };
         if (!finite)
         {
-            throw ContractValidation.LocateNonFinite(method, shape, image, attn, attnGrad, attnRel);
+            throw ContractValidation.LocateNonFinite(method.Method, shape, image, attn, attnGrad, attnRel);
         }
     }
 
-    private static bool Rollout(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
+    private static bool Rollout(RelevanceMethodDescriptor method, AttentionShape shape, ReadOnlySpan<float> attn,
         ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int startLayer, int image, Span<float> grid)
     {
         var rows = HeadRowsOf(method, shape, attn, attnGrad, attnRel, image);
-        bool foldFinite = ClsRollout.FoldWithScratch(ref rows, shape, startLayer, method.NormalizesRows(), grid);
+        bool foldFinite = ClsRollout.FoldWithScratch(ref rows, shape, startLayer, method.NormalizesRows, grid);
         return foldFinite && rows.AllFinite;
     }
 
-    /// <summary>raw_attention and partial_lrp: mean_h max(0, X_{L-1}) averaged over the readout rows, columns P … N−1.</summary>
-    private static bool LastBlock(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
+    /// <summary>The last-block methods: the head rule of X_{L-1} averaged over the readout rows, columns P … N−1.</summary>
+    private static bool LastBlock(RelevanceMethodDescriptor method, AttentionShape shape, ReadOnlySpan<float> attn,
         ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int image, Span<float> grid)
     {
         var rows = HeadRowsOf(method, shape, attn, attnGrad, attnRel, image);
         return LastBlockReadout.Compute(ref rows, shape, shape.Heads, grid);
     }
 
-    private static HeadRows HeadRowsOf(RelevanceMethod method, AttentionShape shape, ReadOnlySpan<float> attn,
-        ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int image)
-    {
-        var (xTensor, yTensor) = HeadReduction.Operands(method);
-        return new HeadRows(method.HeadRule()!.Value, Pick(xTensor, attn, attnGrad, attnRel), Pick(yTensor, attn, attnGrad, attnRel),
-            shape, image);
-    }
+    private static HeadRows HeadRowsOf(RelevanceMethodDescriptor method, AttentionShape shape, ReadOnlySpan<float> attn,
+        ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int image) =>
+        new(method.HeadRule!.Value, Pick(method.X, attn, attnGrad, attnRel), Pick(method.Y, attn, attnGrad, attnRel), shape, image);
 
     private static ReadOnlySpan<float> Pick(ContractTensors tensor, ReadOnlySpan<float> attn,
         ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel) => tensor switch
@@ -178,18 +176,21 @@ public static class RelevanceMaps
         _ => default,
     };
 
-    internal static bool ShouldRunParallel(RelevanceMethod method, AttentionShape shape, int startLayer)
+    internal static bool ShouldRunParallel(RelevanceMethod method, AttentionShape shape, int startLayer) =>
+        ShouldRunParallel(MethodRegistry.Of(method), shape, startLayer);
+
+    private static bool ShouldRunParallel(RelevanceMethodDescriptor method, AttentionShape shape, int startLayer)
     {
-        if (shape.Batch < 2 || Environment.ProcessorCount < 2 || !method.IsRollout())
+        if (shape.Batch < 2 || Environment.ProcessorCount < 2 || !method.IsRollout)
         {
             return false;
         }
-        int tensors = BitOperations.PopCount((uint)method.Needs());
+        int tensors = BitOperations.PopCount((uint)method.Needs);
         long bytesPerImage = (long)(shape.Layers - startLayer) * shape.ImageLayerStride * sizeof(float) * tensors;
         return bytesPerImage * shape.Batch >= ParallelBytesThreshold;
     }
 
-    private static unsafe void ComputeParallel(RelevanceMethod method, AttentionShape shape,
+    private static unsafe void ComputeParallel(RelevanceMethodDescriptor method, AttentionShape shape,
         ReadOnlySpan<float> attn, ReadOnlySpan<float> attnGrad, ReadOnlySpan<float> attnRel, int startLayer, Span<float> grids)
     {
         fixed (float* attnPtr = attn, gradPtr = attnGrad, relPtr = attnRel, gridPtr = grids)

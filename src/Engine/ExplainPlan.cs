@@ -115,7 +115,7 @@ internal sealed class ExplainPlan
             string id = ids[i];
             if (!RelevanceMethods.TryParse(id, out var method))
                 throw EngineException.Invalid(ErrorReasons.UnknownMethod, $"methods[{i}]",
-                    $"Unknown method {ClientText.Quote(id)}; use one of {string.Join(", ", RelevanceMethods.All.Select(m => m.Id()))}.");
+                    $"Unknown method {ClientText.Quote(id)}; use one of {RelevanceMethods.IdList}.");
             if (!methods.Contains(method)) methods.Add(method);
         }
         return methods;

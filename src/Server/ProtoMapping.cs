@@ -127,7 +127,7 @@ internal static class ProtoMapping
             ModelSha256 = m.ModelSha256,
             CheckpointSha256 = m.CheckpointSha256,
             ContractVersion = ModelDescription.ContractVersion,
-            Methods = { RelevanceMethods.All.Select(ToMethodInfo) },
+            Methods = { MethodRegistry.All.Select(ToMethodInfo) },
             Device = engine.Device == "cuda" ? Proto.Device.Cuda : Proto.Device.Cpu,
             CreatedBy = m.CreatedBy,
             MaxBatchSize = o.MaxBatchSize,
@@ -136,12 +136,12 @@ internal static class ProtoMapping
         };
     }
 
-    private static Proto.MethodInfo ToMethodInfo(RelevanceMethod m) => new()
+    private static Proto.MethodInfo ToMethodInfo(RelevanceMethodDescriptor m) => new()
     {
-        Id = m.Id(),
-        Description = m.Description(),
-        ClassSpecific = m.IsClassSpecific(),
-        UsesStartLayer = m.UsesStartLayer(),
-        IsDefault = m == RelevanceMethods.Default,
+        Id = m.Id,
+        Description = m.Description,
+        ClassSpecific = m.ClassSpecific,
+        UsesStartLayer = m.UsesStartLayer,
+        IsDefault = m.Method == RelevanceMethods.Default,
     };
 }

@@ -33,6 +33,7 @@ internal sealed class RestErrorBodyMiddleware(RequestDelegate next)
         var original = context.Response.Body;
         await using var body = new ErrorCapturingStream(context.Response, original);
         context.Response.Body = body;
+        context.Response.OnStarting(() => { body.Decide(); return Task.CompletedTask; });
         try { await next(context); }
         finally { context.Response.Body = original; }
         if (body.Captured is { } captured)
@@ -119,18 +120,23 @@ internal sealed class ErrorCapturingStream(HttpResponse response, Stream inner) 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         Capture(buffer.Span) ? ValueTask.CompletedTask : inner.WriteAsync(buffer, cancellationToken);
 
+    /// <summary>
+    /// Decides, once, whether the response is an error to hold back: when its headers are about to be sent
+    /// (writes through the response's PipeWriter start it first) or at the first write, whichever comes first.
+    /// </summary>
+    internal void Decide()
+    {
+        if (_decided) return;
+        _decided = true;
+        if (response.StatusCode < StatusCodes.Status400BadRequest) return;
+        Captured = new MemoryStream();
+        if (!response.HasStarted) response.ContentLength = null;
+    }
+
     /// <summary>Whether this write was held back (the response is an error).</summary>
     private bool Capture(ReadOnlySpan<byte> buffer)
     {
-        if (!_decided)
-        {
-            _decided = true;
-            if (response.StatusCode >= StatusCodes.Status400BadRequest)
-            {
-                Captured = new MemoryStream();
-                response.ContentLength = null;
-            }
-        }
+        Decide();
         if (Captured is null) return false;
         int room = RestErrorBodyMiddleware.MaxErrorBody - (int)Captured.Length;
         if (buffer.Length > room) Overflowed = true;

@@ -107,7 +107,9 @@ public sealed class ViewerBrowserTests
         Assert.That(await methods.CountAsync(), Is.EqualTo(model.Methods.Count));
         await page.WaitForFunctionAsync("[...document.querySelectorAll('#methods img.heat')].every(i => i.naturalWidth > 0)");
         Assert.That(await page.Locator("#methods .faithfulness").AllInnerTextsAsync(), Has.All.Contain("Faithfulness check"));
-        await page.Locator("#methods-section").ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "methods-side-by-side.png") });
+        // The viewport, scrolled to the methods: the model card's warning stays on top of them.
+        await page.EvalOnSelectorAsync("#methods-section", "section => section.scrollIntoView()");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "methods-side-by-side.png") });
 
         await page.FocusAsync("#opacity");
         await page.Keyboard.PressAsync("ArrowLeft");

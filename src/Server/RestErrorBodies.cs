@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dermxai.Engine;
 using Grpc.Core;
 using Google.Protobuf;
@@ -44,13 +46,18 @@ internal sealed class RestErrorBodyMiddleware(RequestDelegate next)
         }
     }
 
-    /// <summary>The error body as written when it is a bounded Status with details, else its replacement.</summary>
+    /// <summary>
+    /// The error body as written when it is bounded and either has details or is not a refused request
+    /// message (other framework refusals keep their code and HTTP status); else its replacement.
+    /// </summary>
     internal static byte[] Bounded(byte[] written, bool overflowed)
     {
-        if (!overflowed && HasDetails(written)) return written;
         string text = Encoding.UTF8.GetString(written);
-        var status = ErrorMapping.Create(StatusCode.InvalidArgument, ErrorReasons.MalformedMessage, null,
-            Quote(text) is { Length: > 0 } quoted ? $"{Sentence}: {quoted}" : Sentence + ".");
+        var code = CodeOf(text);
+        if (!overflowed && (HasDetails(written) || code != StatusCode.InvalidArgument)) return written;
+        var status = code == StatusCode.InvalidArgument
+            ? ErrorMapping.Create(code, ErrorReasons.MalformedMessage, null, Quote(text) is { Length: > 0 } quoted ? $"{Sentence}: {quoted}" : Sentence + ".")
+            : ErrorMapping.Create(code, ErrorMapping.ReasonOf(code), null, Quote(text));
         return Encoding.UTF8.GetBytes(StatusJson.Format(status));
     }
 
@@ -63,6 +70,13 @@ internal sealed class RestErrorBodyMiddleware(RequestDelegate next)
                 && details.ValueKind == JsonValueKind.Array && details.GetArrayLength() > 0;
         }
         catch (JsonException) { return false; }
+    }
+
+    /// <summary>The body's "code" (read from its start, which the held-back prefix always has); INVALID_ARGUMENT when absent.</summary>
+    private static StatusCode CodeOf(string json)
+    {
+        var match = Regex.Match(json, "^\\s*\\{\\s*\"code\"\\s*:\\s*(\\d{1,2})\\b");
+        return match.Success ? (StatusCode)int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : StatusCode.InvalidArgument;
     }
 
     /// <summary>The start of the framework's "message" string (raw JSON text, possibly cut off), at most <see cref="MaxQuoted"/> characters.</summary>

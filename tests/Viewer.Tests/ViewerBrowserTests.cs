@@ -66,7 +66,7 @@ public sealed class ViewerBrowserTests
     public async Task Shows_the_differential_overlays_and_grid_the_grpc_api_answers()
     {
         var model = (await _server.Client.GetModelInfoAsync(new Proto.GetModelInfoRequest())).Model;
-        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
         var consoleErrors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
         await page.GotoAsync(_server.ViewerUrl + "/");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Deque.AxeCore.Playwright;
 using Dermxai.TestSupport;
 using Google.Protobuf;
 using Microsoft.Playwright;
@@ -9,7 +10,8 @@ namespace Dermxai.Viewer.Tests;
 /// <summary>
 /// The viewer in a real browser (Debian's chromium, headless, driven by Playwright): upload a sample photo,
 /// wait for the overlay, switch class and method, and compare what the page shows — the differential and
-/// the relevance grid it exposes in the DOM — with the gRPC answer to the same request. Screenshots go to
+/// the relevance grid it exposes in the DOM — with the gRPC answer to the same request, and run axe-core
+/// over the page (no accessibility violation). Screenshots go to
 /// the test's work directory, screenshots/.
 /// </summary>
 [NonParallelizable]
@@ -116,6 +118,10 @@ public sealed class ViewerBrowserTests
         Assert.That(await page.InnerTextAsync("#opacity-value"), Is.EqualTo("45%"), "the opacity slider answers the keyboard");
         Assert.That(await page.Locator("#model-warning").IsVisibleAsync(), "the warning stays visible");
         Assert.That(consoleErrors, Is.Empty);
+
+        var axe = await page.RunAxe();
+        Assert.That(axe.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))})"), Is.Empty,
+            "axe-core finds no accessibility violation with the overlay, the grid and the methods shown");
         TestContext.Out.WriteLine($"screenshots: {Screenshots}");
     }
 }

@@ -120,6 +120,7 @@ public sealed class ViewerBrowserTests
         Assert.That(consoleErrors, Is.Empty);
 
         var axe = await page.RunAxe();
+        Assert.That(axe.Passes, Is.Not.Empty, "axe-core ran its rules");
         Assert.That(axe.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))})"), Is.Empty,
             "axe-core finds no accessibility violation with the overlay, the grid and the methods shown");
         TestContext.Out.WriteLine($"screenshots: {Screenshots}");

@@ -8,6 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DEBIAN_FRONTEND=noninteract
 PY=/usr/bin/python3
 PYTHON_PACKAGES="python3 python3-torch python3-onnx python3-pytest python3-numpy python3-pil libopenblas0-pthread"
 NODE_PACKAGES="nodejs npm"   # buf lint of the proto, the Kubernetes manifest checks
+BROWSER_PACKAGES="chromium"  # the viewer's browser test (tests/Viewer.Tests)
 
 echo "== prerequisites"
 if ! command -v dotnet >/dev/null; then
@@ -20,6 +21,7 @@ if ! "$PY" -c 'import torch, onnx, pytest, numpy, PIL' 2>/dev/null \
   missing=" $PYTHON_PACKAGES"
 fi
 command -v node >/dev/null && command -v npm >/dev/null || missing="$missing $NODE_PACKAGES"
+[ -x /usr/bin/chromium ] || missing="$missing $BROWSER_PACKAGES"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Debian packages are missing; install them as root, then run ./test.sh again:" >&2

@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Dermxai.Server.Security;
+using Dermxai.Server.Viewer;
 using Prometheus;
 
 namespace Dermxai.Server;
@@ -29,6 +30,7 @@ public static class DermxaiServerApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds));
         var security = builder.AddDermxaiSecurity();
         ConfigureKestrel(builder, settings, security.Tls);
+        builder.AddDermxaiViewer(security.Tls);
 
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<HealthServiceImpl>();
@@ -46,7 +48,9 @@ public static class DermxaiServerApp
 
         var app = builder.Build();
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseDermxaiRestErrorBounds();
         app.UseDermxaiAccessControl();
+        app.UseDermxaiViewer();
         app.MapDermxaiOpenApi();
         app.MapGrpcService<DermxaiService>();
         app.MapGrpcService<HealthServiceImpl>();
@@ -78,22 +82,22 @@ public static class DermxaiServerApp
     /// Listens where <paramref name="endpoint"/> says, as Kestrel's own --urls does: localhost on loopback,
     /// an IPv4 or IPv6 literal on that address, and *, + or any host name on every interface.
     /// </summary>
-    private static void Listen(KestrelServerOptions kestrel, BindingAddress endpoint, HttpProtocols protocols, TlsOptions tls)
+    internal static void Listen(KestrelServerOptions kestrel, BindingAddress endpoint, HttpProtocols protocols, TlsOptions tls, Action<ListenOptions>? more = null)
     {
-        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(endpoint.Scheme, endpoint.ToString(), tls); };
+        Action<ListenOptions> configure = l => { l.Protocols = protocols; l.UseScheme(endpoint.Scheme, endpoint.ToString(), tls); more?.Invoke(l); };
         if (string.Equals(endpoint.Host, "localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(endpoint.Port, configure);
         else if (IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var ip)) kestrel.Listen(ip, endpoint.Port, configure);
         else kestrel.ListenAnyIP(endpoint.Port, configure);
     }
 
-    /// <summary>A URL of --urls or --metrics-url; refuses the start with a sentence when it is not one.</summary>
-    private static BindingAddress ParseEndpoint(string url)
+    /// <summary>A URL of --urls, --metrics-url or --viewer-url; refuses the start with a sentence when it is not one.</summary>
+    internal static BindingAddress ParseEndpoint(string url)
     {
         try { return BindingAddress.Parse(url); }
         catch (FormatException e)
         {
             throw new InvalidOperationException(
-                $"Endpoint '{url}' is not a URL like http://HOST:PORT (HOST: a name, localhost, *, +, an IPv4 address or [IPv6]); check --urls and --metrics-url.", e);
+                $"Endpoint '{url}' is not a URL like http://HOST:PORT (HOST: a name, localhost, *, +, an IPv4 address or [IPv6]); check --urls, --metrics-url and --viewer-url.", e);
         }
     }
 }

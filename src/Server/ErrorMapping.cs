@@ -47,7 +47,7 @@ internal static class ErrorMapping
         _ => StatusCode.Unavailable,
     };
 
-    private static string ReasonOf(StatusCode code) => code switch
+    internal static string ReasonOf(StatusCode code) => code switch
     {
         StatusCode.Unauthenticated => ErrorReasons.Unauthenticated,
         StatusCode.Cancelled => ErrorReasons.Cancelled,

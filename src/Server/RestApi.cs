@@ -31,6 +31,9 @@ internal static class RestApi
         }));
     }
 
+    /// <summary>Bounds and completes the error bodies of the JSON routes (<see cref="RestErrorBodyMiddleware"/>).</summary>
+    internal static void UseDermxaiRestErrorBounds(this WebApplication app) => app.UseMiddleware<RestErrorBodyMiddleware>();
+
     internal static void MapDermxaiOpenApi(this WebApplication app) =>
         app.UseSwagger(o => o.RouteTemplate = "openapi/{documentName}.json");
 

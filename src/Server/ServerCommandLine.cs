@@ -23,6 +23,8 @@ public static class ServerCommandLine
         new("--device", "auto|cuda|cpu", "Dermxai:Device", "where ONNX Runtime runs (auto: CUDA if it loads, else CPU)", o => o.Device),
         new("--urls", "URLS", null, "gRPC endpoints, ';'-separated; host localhost, an IP, [IPv6], *, + or a name (https: needs Dermxai:Tls)", _ => ServerOptions.DefaultUrls),
         new("--metrics-url", "URL", "Dermxai:MetricsUrl", "Prometheus endpoint (/metrics); empty disables it", o => o.MetricsUrl),
+        new("--viewer", "true|false", "Dermxai:Viewer:Enabled", "serve the clinicians' viewer (and the JSON routes) on --viewer-url", _ => false),
+        new("--viewer-url", "URL", "Dermxai:Viewer:Url", "the viewer's HTTP/1.1 endpoint", _ => Viewer.ViewerOptions.DefaultUrl),
         new("--max-batch-size", "N", "Dermxai:MaxBatchSize", "rows per ONNX Runtime run, formed from concurrent requests", o => o.MaxBatchSize),
         new("--max-queue-delay-ms", "MS", "Dermxai:MaxQueueDelayMs", "longest wait for a batch to fill", o => o.MaxQueueDelayMs),
         new("--max-queue-size", "N", "Dermxai:MaxQueueSize", "rows waiting; beyond it calls get RESOURCE_EXHAUSTED", o => o.MaxQueueSize),

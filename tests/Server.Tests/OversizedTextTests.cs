@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
 using Dermxai.Engine;
 using Dermxai.Server;
 using Google.Rpc;
@@ -48,6 +50,46 @@ public sealed class OversizedTextTests
 
         var next = await server.Client.ExplainAsync(Explain());
         Assert.That(next.Explanations, Is.Not.Empty);
+    }
+
+    public static IEnumerable<TestCaseData> JsonBodies()
+    {
+        string image = Convert.ToBase64String(ServiceTests.GoldenImage().Encoded.ToByteArray());
+        string Body(string extra) => $"{{\"image\":{{\"encoded\":\"{image}\"}},{extra}}}";
+        yield return new TestCaseData(Body($"\"methods\":[\"{Megabyte}\"]"), ErrorReasons.FieldTooLong).SetName("JSON: a 1 MB method id");
+        yield return new TestCaseData(Body($"\"targets\":[{{\"classLabel\":\"{Megabyte}\"}}]"), ErrorReasons.FieldTooLong).SetName("JSON: a 1 MB class label");
+        yield return new TestCaseData(Body($"\"clientTag\":\"{Megabyte}\""), ErrorReasons.FieldTooLong).SetName("JSON: a 1 MB client tag");
+        // Not a colormap name: JSON transcoding refuses it while reading the request, before the service.
+        yield return new TestCaseData(Body($"\"outputs\":{{\"colormap\":\"{Megabyte}\"}}"), ErrorReasons.MalformedMessage).SetName("JSON: a 1 MB colormap");
+    }
+
+    [TestCaseSource(nameof(JsonBodies))]
+    public async Task Over_json_gets_a_short_google_rpc_status_body_and_the_next_call_succeeds(string json, string reason)
+    {
+        var server = await TestServers.Get("small_f32");
+        (await RestApiTests.SendAsync(server, HttpMethod.Post, "/v1/explain", "{}")).Dispose(); // warm the route
+        var times = new List<double>();
+        string body = "";
+        HttpStatusCode code = default;
+        for (int i = 0; i < 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await RestApiTests.SendAsync(server, HttpMethod.Post, "/v1/explain", json);
+            body = await response.Content.ReadAsStringAsync();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            code = response.StatusCode;
+        }
+        TestContext.Out.WriteLine($"HTTP {(int)code}, {body.Length} characters, in {string.Join(", ", times.Select(t => $"{t:F1}"))} ms: {body}");
+        Assert.That(code, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(body, Has.Length.LessThanOrEqualTo(4 * MaxStatusMessage).And.Not.Contain(new string('x', 100)));
+        using var status = JsonDocument.Parse(body);
+        Assert.That(status.RootElement.GetProperty("code").GetInt32(), Is.EqualTo((int)StatusCode.InvalidArgument));
+        Assert.That(status.RootElement.GetProperty("message").GetString(), Has.Length.LessThanOrEqualTo(MaxStatusMessage));
+        Assert.That(status.RootElement.GetProperty("details").EnumerateArray().Select(d => d.TryGetProperty("reason", out var r) ? r.GetString() : null),
+            Does.Contain(reason));
+
+        using var next = await RestApiTests.SendAsync(server, HttpMethod.Post, "/v1/explain", Google.Protobuf.JsonFormatter.Default.Format(Explain()));
+        Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]

@@ -15,6 +15,8 @@ public sealed class ServerOptions
     public const string Section = "Dermxai";
     /// <summary>The gRPC endpoint when neither Urls nor --urls is given.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5000";
+    /// <summary>The engine's own defaults (EngineOptions, ImageLimits), the home of the engine settings' defaults.</summary>
+    private static readonly EngineOptions EngineDefaults = new() { ModelPath = "" };
 
     /// <summary>The contract-v1 ONNX file; relative paths are tried against the working directory, then the repo root.</summary>
     [Required(AllowEmptyStrings = false)]
@@ -22,26 +24,26 @@ public sealed class ServerOptions
     /// <summary>Forward-only sibling; empty means X.forward.onnx beside the model when present.</summary>
     public string? ForwardModel { get; set; }
     /// <summary>auto | cuda (alias gpu) | cpu (<see cref="EngineDeviceNames"/>).</summary>
-    public string Device { get; set; } = "auto";
+    public string Device { get; set; } = EngineDefaults.Device.ToString().ToLowerInvariant();
     public bool UseTf32 { get; set; }
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
     [Range(1, 1024)]
-    public int MaxBatchSize { get; set; } = 8;
+    public int MaxBatchSize { get; set; } = EngineDefaults.MaxBatchSize;
     [Range(0, 10_000)]
-    public double MaxQueueDelayMs { get; set; } = 5;
+    public double MaxQueueDelayMs { get; set; } = EngineDefaults.MaxQueueDelay.TotalMilliseconds;
     [Range(1, 1_000_000)]
-    public int MaxQueueSize { get; set; } = 256;
+    public int MaxQueueSize { get; set; } = EngineDefaults.MaxQueueSize;
 
     [Range(1, double.MaxValue)]
-    public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+    public long MaxImageBytes { get; set; } = EngineDefaults.ImageLimits.MaxBytes;
     [Range(1, double.MaxValue)]
-    public long MaxImagePixels { get; set; } = 40_000_000;
+    public long MaxImagePixels { get; set; } = EngineDefaults.ImageLimits.MaxPixels;
     [Range(1, int.MaxValue)]
-    public int MaxImageSide { get; set; } = 12_000;
+    public int MaxImageSide { get; set; } = EngineDefaults.ImageLimits.MaxSide;
     [Range(1, double.MaxValue)]
-    public long MaxImagePixelsInFlight { get; set; } = 40_000_000;
+    public long MaxImagePixelsInFlight { get; set; } = EngineDefaults.ImageLimits.MaxPixelsInFlight;
 
     /// <summary>gRPC message limits (the 4 MB default is too small for overlays of large photos).</summary>
     [Range(1, int.MaxValue)]

@@ -6,7 +6,7 @@ using Google.Rpc;
 namespace Dermxai.Server;
 
 /// <summary>
-/// The one place every RPC passes: request id (from x-request-id metadata or generated; echoed in the
+/// The one place every RPC passes: request id (<see cref="RequestIds"/>: from the caller's metadata or generated; echoed in the
 /// response headers), a log scope, metrics by RPC and status, and the mapping of failures to statuses.
 /// </summary>
 internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterceptor> logger) : Interceptor
@@ -32,8 +32,8 @@ internal sealed class CallInterceptor(ServerMetrics metrics, ILogger<CallInterce
         string rpc = RpcLabels.Of(context.Method);
         string requestId = RequestIds.Of(context);
         var clock = Stopwatch.StartNew();
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId, ["Rpc"] = rpc });
-        // gRPC: send x-request-id (set by RequestIdMiddleware) at once. JSON: the HTTP status must wait for the outcome.
+        using var scope = logger.BeginScope(RequestIds.LogScope(requestId, rpc));
+        // gRPC: send the request id header (set by RequestIdMiddleware) at once. JSON: the HTTP status must wait for the outcome.
         if (!RestApi.IsRestCall(context.GetHttpContext().Request)) await context.WriteResponseHeadersAsync(new Metadata());
         try
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Dermxai.Server.Security;
 using Dermxai.Server.Viewer;
@@ -23,7 +22,7 @@ public static class DermxaiServerApp
         });
         builder.Configuration.AddCommandLine(args, ServerCommandLine.Mappings());
         var section = builder.Configuration.GetSection(ServerOptions.Section);
-        builder.Services.Configure<ServerOptions>(section);
+        ServerOptionsValidation.AddServerOptions(builder.Services, section);
         var settings = section.Get<ServerOptions>() ?? new ServerOptions();
 
         if (settings.JsonLogs) { builder.Logging.ClearProviders(); builder.Logging.AddJsonConsole(o => o.IncludeScopes = true); }
@@ -33,7 +32,7 @@ public static class DermxaiServerApp
         builder.AddDermxaiViewer(security.Tls);
 
         builder.Services.AddSingleton<ServerMetrics>();
-        builder.Services.AddSingleton<HealthServiceImpl>();
+        builder.Services.AddEngineHealth();
         builder.Services.AddSingleton<EngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         var grpc = builder.Services.AddGrpc(o =>
@@ -53,9 +52,9 @@ public static class DermxaiServerApp
         app.UseDermxaiViewer();
         app.MapDermxaiOpenApi();
         app.MapGrpcService<DermxaiService>();
-        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService();
-        if (!string.IsNullOrWhiteSpace(settings.MetricsUrl)) app.MapMetrics("/metrics");
+        if (!string.IsNullOrWhiteSpace(settings.MetricsUrl)) app.MapMetrics("/metrics").AllowAnonymous();
         return app;
     }
 

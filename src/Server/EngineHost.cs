@@ -1,29 +1,33 @@
 using Dermxai.Engine;
-using Grpc.Health.V1;
-using Grpc.HealthCheck;
 using Microsoft.Extensions.Options;
 
 namespace Dermxai.Server;
 
 /// <summary>
-/// Owns the engine: loads and warms the model when the host starts (health turns SERVING), reports
-/// NOT_SERVING as soon as shutdown begins (ApplicationStopping, before Kestrel stops accepting and
-/// drains in-flight calls), and disposes the engine only after in-flight calls have finished.
+/// Owns the engine: loads and warms the model when the host starts (health turns SERVING, see
+/// <see cref="EngineHealth"/>), reports NOT_SERVING as soon as shutdown begins (ApplicationStopping,
+/// before Kestrel stops accepting and drains in-flight calls), and disposes the engine only after
+/// in-flight calls have finished.
 /// </summary>
 internal sealed class EngineHost(
-    IOptions<ServerOptions> options, HealthServiceImpl health, ServerMetrics metrics,
+    IOptions<ServerOptions> options, HealthPublication health, QueueSaturationCheck queue, ServerMetrics metrics,
     IHostEnvironment environment, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger) : IHostedService, IAsyncDisposable
 {
-    internal const string ServiceName = "dermxai.v1.DermxaiService";
     private DermxaiEngine? _engine;
-    private string _unavailableReason = "The model is still loading; retry shortly.";
+    private volatile string _unavailableReason = "The model is still loading; retry shortly.";
+    private volatile bool _stopping;
+    private volatile bool _warm;
+
+    /// <summary>Whether calls can be served: a model is loaded and shutdown has not begun.</summary>
+    internal bool IsServing => _engine is not null && !_stopping;
+    internal bool IsWarm => _warm;
+    internal string UnavailableReason => _unavailableReason;
 
     /// <summary>The loaded engine, or an UNAVAILABLE refusal naming why there is none.</summary>
     public DermxaiEngine Engine => _engine ?? throw new EngineException(EngineErrorKind.Unavailable, ErrorReasons.ModelUnavailable, null, _unavailableReason);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
         lifetime.ApplicationStopping.Register(ReportStopping);
         var settings = options.Value;
         string path = ModelPathResolver.Resolve(settings.Model, environment.ContentRootPath);
@@ -33,13 +37,15 @@ internal sealed class EngineHost(
             if (settings.RequireModel) throw new FileNotFoundException(message, path);
             logger.LogError("{Message} Serving UNAVAILABLE until restarted with a model.", message);
             _unavailableReason = $"No model is loaded: {path} does not exist.";
+            await health.PublishAsync(cancellationToken);
             return;
         }
-        var engineOptions = settings.ToEngineOptions(path, metrics.RecordBatch);
+        var engineOptions = settings.ToEngineOptions(path, batch => { metrics.RecordBatch(batch); queue.Record(batch); });
         _engine = await Task.Run(() => DermxaiEngine.Load(engineOptions, logger), cancellationToken);
         metrics.SetModel(_engine.Model.ModelSha256, _engine.Device);
         if (settings.WarmUp) await EngineWarmUp.RunAsync(_engine, logger, cancellationToken);
-        if (!lifetime.ApplicationStopping.IsCancellationRequested) SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
+        _warm = true;
+        await health.PublishAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
@@ -48,16 +54,13 @@ internal sealed class EngineHost(
         return Task.CompletedTask;
     }
 
+    /// <summary>Publishes NOT_SERVING before returning, so that probes see it while calls drain.</summary>
     private void ReportStopping()
     {
+        if (_stopping) return;
         _unavailableReason = "The server is shutting down.";
-        SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
-    }
-
-    private void SetHealth(HealthCheckResponse.Types.ServingStatus status)
-    {
-        health.SetStatus("", status);
-        health.SetStatus(ServiceName, status);
+        _stopping = true;
+        health.PublishAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public async ValueTask DisposeAsync()

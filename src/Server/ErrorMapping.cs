@@ -72,8 +72,8 @@ internal static class ErrorMapping
     }
 
     /// <summary>
-    /// The grpc-status-details-bin value of a refusal answered outside the interceptor (middlewares that
-    /// write the status headers themselves).
+    /// The grpc-status-details-bin value of a refusal answered outside the interceptor (the bearer scheme's
+    /// challenge and middlewares that write the status headers themselves).
     /// </summary>
     internal static string DetailsHeader(StatusCode code, string reason, string message) =>
         Convert.ToBase64String(Create(code, reason, null, message).ToByteArray());

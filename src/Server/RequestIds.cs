@@ -3,12 +3,13 @@ using Grpc.Core;
 namespace Dermxai.Server;
 
 /// <summary>
-/// The request id of a gRPC call: the caller's <c>x-request-id</c> when usable, else a new one. It is
+/// The request id of a gRPC call: the caller's <see cref="Header"/> when usable, else a new one. It is
 /// given when the request arrives (<see cref="RequestIdMiddleware"/>), so that every answer carries it,
 /// refusals included (authentication, oversize or unparsable messages) that no interceptor sees.
 /// </summary>
 internal static class RequestIds
 {
+    /// <summary>The metadata (HTTP header) that carries the id both ways; the only place its name is written.</summary>
     internal const string Header = "x-request-id";
     private const string Key = "dermxai.request_id";
 
@@ -24,6 +25,9 @@ internal static class RequestIds
     }
 
     internal static string Of(ServerCallContext context) => Of(context.GetHttpContext());
+
+    /// <summary>The log scope of a call's lines: its request id and RPC label.</summary>
+    internal static Dictionary<string, object> LogScope(string requestId, string rpc) => new() { ["RequestId"] = requestId, ["Rpc"] = rpc };
 
     /// <summary>Caller ids are echoed and logged: accept short printable ASCII only.</summary>
     internal static bool IsUsable(string? id) =>

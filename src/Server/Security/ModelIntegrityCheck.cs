@@ -10,11 +10,11 @@ namespace Dermxai.Server.Security;
 /// service, so it runs first.
 /// </summary>
 internal sealed class ModelIntegrityCheck(
-    IOptions<ServerOptions> server, SecurityOptions security, IHostEnvironment environment, ILogger<ModelIntegrityCheck> logger) : IHostedService
+    IOptions<ServerOptions> server, IOptions<SecurityOptions> security, IHostEnvironment environment, ILogger<ModelIntegrityCheck> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        string? expected = security.ExpectedModelSha256?.Trim();
+        string? expected = security.Value.ExpectedModelSha256?.Trim();
         if (string.IsNullOrEmpty(expected)) return Task.CompletedTask;
         if (!IsSha256Hex(expected))
             throw Refuse($"Dermxai:ExpectedModelSha256 '{expected}' is not a sha256 digest (64 hexadecimal characters); refusing to start.");

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Dermxai.Server.Security;
@@ -7,27 +9,36 @@ internal static class SecurityRegistration
 {
     /// <summary>
     /// Binds the security settings, reads the bearer tokens (a configured but unreadable source stops
-    /// the start) and registers the model pin. Call it before the engine's hosted service is added.
+    /// the start), adds the bearer scheme with the caller policy as the fallback of every endpoint when
+    /// tokens or client certificates are required, and registers the model pin. Call it before the
+    /// engine's hosted service is added.
     /// </summary>
     internal static SecurityOptions AddDermxaiSecurity(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(BearerTokens.Load(options.Auth, Environment.GetEnvironmentVariable));
+        var section = builder.Configuration.GetSection(ServerOptions.Section);
+        builder.Services.AddOptions<SecurityOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+        var options = section.Get<SecurityOptions>() ?? new SecurityOptions();
+        var tokens = BearerTokens.Load(options.Auth, Environment.GetEnvironmentVariable);
+        builder.Services.AddSingleton(tokens);
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorization(o =>
+        {
+            if (BearerTokenHandler.IsNeeded(tokens, options))
+                o.FallbackPolicy = new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).AddRequirements(new AuthenticatedServiceCallRequirement()).Build();
+        });
         builder.Services.AddHostedService<ModelIntegrityCheck>();
         return options;
     }
 
     /// <summary>
-    /// Adds the access check in front of every gRPC endpoint when tokens or client certificates are
-    /// required, and the mapping of unparsable request messages to INVALID_ARGUMENT.
+    /// The mapping of unparsable request messages to INVALID_ARGUMENT, then authentication and
+    /// authorization (after the request id is given, so that refusals carry it).
     /// </summary>
     internal static void UseDermxaiAccessControl(this WebApplication app)
     {
         app.UseMiddleware<MalformedMessageMiddleware>();
-        var options = app.Services.GetRequiredService<SecurityOptions>();
-        if (AccessControlMiddleware.IsNeeded(app.Services.GetRequiredService<BearerTokens>(), options))
-            app.UseMiddleware<AccessControlMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
     }
 
     /// <summary>Plaintext for http://, TLS from Dermxai:Tls for https://; anything else is refused.</summary>

@@ -52,13 +52,7 @@ public sealed class ServerOptions
     {
         ModelPath = modelPath,
         ForwardModelPath = string.IsNullOrWhiteSpace(ForwardModel) ? null : ForwardModel,
-        Device = Device.Trim().ToLowerInvariant() switch
-        {
-            "auto" => EngineDevice.Auto,
-            "cuda" or "gpu" => EngineDevice.Cuda,
-            "cpu" => EngineDevice.Cpu,
-            _ => throw new InvalidOperationException($"Device '{Device}' is not one of auto, cuda, cpu."),
-        },
+        Device = EngineDevices.Parse(Device),
         UseTf32 = UseTf32,
         IntraOpThreads = IntraOpThreads,
         MaxBatchSize = MaxBatchSize,

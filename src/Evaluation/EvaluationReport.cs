@@ -1,4 +1,4 @@
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>The result of one `dermxai evaluate` run: every group (all images, each skin tone, each background).</summary>
 public sealed record EvaluationReport

@@ -1,7 +1,7 @@
 using Dermxai.Attribution;
-using Dermxai.Evaluation.Cli;
 using Dermxai.Engine;
-using Dermxai.Evaluation;
+using Dermxai.Evaluation.Cli;
+using Dermxai.TestSupport;
 
 namespace Dermxai.Evaluation.Tests;
 
@@ -189,7 +189,7 @@ public sealed class EndToEndTests
         int exit = await EvaluateCli.RunAsync(
             [_data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", output, "--limit", "4",
              "--method", "transformer_attribution,attention_rollout", "--device", "cpu"],
-            PlainConsoles.Over(stdout, stderr), CancellationToken.None);
+            new EvaluateConsoles(PlainConsole.Over(stdout), PlainConsole.Over(stderr)), CancellationToken.None);
 
         TestContext.Out.WriteLine(stdout.ToString());
         TestContext.Out.WriteLine(stderr.ToString());
@@ -214,7 +214,7 @@ public sealed class EndToEndTests
         var stderr = new StringWriter();
         int exit = await EvaluateCli.RunAsync(
             [_data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", Path.Combine(_folder, "x"), "--method", "nope", "--device", "cpu"],
-            PlainConsoles.Over(new StringWriter(), stderr), CancellationToken.None);
+            new EvaluateConsoles(PlainConsole.Over(new StringWriter()), PlainConsole.Over(stderr)), CancellationToken.None);
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr.ToString(), Does.Contain("Unknown method 'nope'"));
     }
@@ -225,7 +225,7 @@ public sealed class EndToEndTests
         var stderr = new StringWriter();
         int exit = await EvaluateCli.RunAsync(
             [_data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", Path.Combine(_folder, "y"), "--device", "tpu"],
-            PlainConsoles.Over(new StringWriter(), stderr), CancellationToken.None);
+            new EvaluateConsoles(PlainConsole.Over(new StringWriter()), PlainConsole.Over(stderr)), CancellationToken.None);
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr.ToString(), Does.Contain("'tpu'").And.Contain("gpu"));
     }

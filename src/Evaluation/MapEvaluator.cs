@@ -5,7 +5,7 @@ using Dermxai.Engine;
 
 namespace Dermxai.Evaluation;
 
-/// <summary>What `dermxai evaluate` measures and how.</summary>
+/// <summary>What `dermxai-evaluate` measures and how.</summary>
 public sealed record EvaluationSettings
 {
     /// <summary>A synthetic-set folder (manifest.json), an ISIC-style CSV, or a folder holding one.</summary>

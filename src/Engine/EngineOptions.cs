@@ -9,30 +9,6 @@ public enum EngineDevice
     Cpu,
 }
 
-/// <summary>The one parser of device names, for every setting and option that names a device.</summary>
-public static class EngineDeviceNames
-{
-    /// <summary>The accepted names, as help texts show them.</summary>
-    public const string Choices = "auto|cuda|cpu";
-
-    /// <summary>auto, cuda (or its alias gpu) or cpu, in any case and with surrounding blanks.</summary>
-    public static bool TryParse(string? name, out EngineDevice device)
-    {
-        (bool known, device) = name?.Trim().ToLowerInvariant() switch
-        {
-            "auto" => (true, EngineDevice.Auto),
-            "cuda" or "gpu" => (true, EngineDevice.Cuda),
-            "cpu" => (true, EngineDevice.Cpu),
-            _ => (false, EngineDevice.Auto),
-        };
-        return known;
-    }
-
-    /// <summary>The device a name means; a name that is none refuses with a sentence listing the choices.</summary>
-    public static EngineDevice Parse(string? name) =>
-        TryParse(name, out var device) ? device : throw new FormatException($"Device '{name}' is not one of auto, cuda (or gpu), cpu.");
-}
-
 /// <summary>Everything the engine needs to load a model and serve requests.</summary>
 public sealed record EngineOptions
 {

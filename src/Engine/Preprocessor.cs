@@ -1,7 +1,7 @@
 namespace Dermxai.Engine;
 
 /// <summary>The part of the viewed photo that the model saw (the center crop, in photo pixels).</summary>
-internal readonly record struct CropRegion(double X, double Y, double Width, double Height);
+public readonly record struct CropRegion(double X, double Y, double Width, double Height);
 
 /// <summary>One image ready for the model: normalised CHW pixels and where they came from.</summary>
 internal sealed class PreparedImage

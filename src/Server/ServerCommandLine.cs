@@ -20,7 +20,7 @@ public static class ServerCommandLine
     [
         new("--model", "PATH", "Dermxai:Model", "contract-v1 ONNX model (relative: working dir, then repo root)", o => o.Model),
         new("--forward-model", "PATH", "Dermxai:ForwardModel", "forward-only graph for Classify and faithfulness checks", o => o.ForwardModel ?? "MODEL.forward.onnx when present"),
-        new("--device", Engine.EngineDeviceNames.Choices, "Dermxai:Device", "where ONNX Runtime runs (auto: CUDA if it loads, else CPU)", o => o.Device),
+        new("--device", Engine.EngineDevices.Choices, "Dermxai:Device", "where ONNX Runtime runs (auto: CUDA if it loads, else CPU)", o => o.Device),
         new("--urls", "URLS", null, "gRPC endpoints, ';'-separated; host localhost, an IP, [IPv6], *, + or a name (https: needs Dermxai:Tls)", _ => ServerOptions.DefaultUrls),
         new("--metrics-url", "URL", "Dermxai:MetricsUrl", "Prometheus endpoint (/metrics); empty disables it", o => o.MetricsUrl),
         new("--viewer", "true|false", "Dermxai:Viewer:Enabled", "serve the clinicians' viewer (and the JSON routes) on --viewer-url", _ => false),

@@ -23,7 +23,7 @@ public sealed class ServerOptions
     public string Model { get; set; } = "models/default/model.onnx";
     /// <summary>Forward-only sibling; empty means X.forward.onnx beside the model when present.</summary>
     public string? ForwardModel { get; set; }
-    /// <summary>auto | cuda (alias gpu) | cpu (<see cref="EngineDeviceNames"/>).</summary>
+    /// <summary>auto | cuda (alias gpu) | cpu (<see cref="EngineDevices"/>).</summary>
     public string Device { get; set; } = EngineDefaults.Device.ToString().ToLowerInvariant();
     public bool UseTf32 { get; set; }
     [Range(0, 1024)]
@@ -70,7 +70,7 @@ public sealed class ServerOptions
     {
         ModelPath = modelPath,
         ForwardModelPath = string.IsNullOrWhiteSpace(ForwardModel) ? null : ForwardModel,
-        Device = EngineDeviceNames.Parse(Device),
+        Device = EngineDevices.Parse(Device),
         UseTf32 = UseTf32,
         IntraOpThreads = IntraOpThreads,
         MaxBatchSize = MaxBatchSize,
@@ -88,7 +88,7 @@ public sealed class ServerOptions
 internal sealed class ServerOptionsValidation : IValidateOptions<ServerOptions>
 {
     public ValidateOptionsResult Validate(string? name, ServerOptions options) =>
-        EngineDeviceNames.TryParse(options.Device, out _) ? ValidateOptionsResult.Success
+        EngineDevices.TryParse(options.Device, out _) ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail($"Dermxai:Device '{options.Device}' is not one of auto, cuda (or gpu), cpu.");
 
     /// <summary>Binds <see cref="ServerOptions"/> to its section, checked by the annotations and this validation at start.</summary>

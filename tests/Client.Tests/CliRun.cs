@@ -1,4 +1,5 @@
 using Dermxai.Client.Cli;
+using Dermxai.TestSupport;
 
 namespace Dermxai.Client.Tests;
 
@@ -9,7 +10,7 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await DermxaiCli.RunAsync(args, CliConsoles.Plain(output, error), CancellationToken.None);
+        var exitCode = await DermxaiCli.RunAsync(args, new CliConsoles(PlainConsole.Over(output), PlainConsole.Over(error)), CancellationToken.None);
         var run = new CliRun(exitCode, output.ToString(), error.ToString());
         TestContext.Out.WriteLine($"dermxai {string.Join(' ', args)} -> {exitCode}\n--- stdout\n{run.Out}--- stderr\n{run.Error}");
         return run;

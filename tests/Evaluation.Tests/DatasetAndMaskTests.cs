@@ -1,5 +1,5 @@
 using Dermxai.Engine;
-using Dermxai.Engine.Evaluation;
+using Dermxai.Evaluation;
 
 namespace Dermxai.Evaluation.Tests;
 
@@ -17,14 +17,14 @@ public sealed class DatasetAndMaskTests
     [Test]
     public void CropTakesTheMaskPixelUnderEachCropPixelCentre()
     {
-        // A 336×224 photo to 112: scale 1/2, resized 168×112, left = round(56 / 2) = 28; crop x ↔ photo column 2x + 57.
-        var photo = new DecodedImage(new byte[336 * 224 * 3], 336, 224);
-        var (_, crop) = Preprocessor.ResizeAndCrop(photo, 112, 1.0, "bilinear");
+        // A 336×224 photo to 112: scale 1/2, resized 168×112, left = round(56 / 2) = 28, i.e. photo x 56 to 280;
+        // crop x ↔ photo column 2x + 57.
+        var crop = new CropRegion(56, 0, 224, 224);
         var set = new bool[336 * 224];
         for (int y = 0; y < 224; y++) set[y * 336 + 57] = set[y * 336 + 59] = true;
         var mask = new MaskImage(set, 336, 224);
 
-        var cropped = CroppedMasks.Crop(mask, photo, crop, 112);
+        var cropped = CroppedMasks.Crop(mask, 336, 224, crop, 112);
 
         var columns = Enumerable.Range(0, 112).Where(x => cropped[5 * 112 + x]).ToArray();
         Assert.That(columns, Is.EqualTo(new[] { 0, 1 }));
@@ -33,12 +33,11 @@ public sealed class DatasetAndMaskTests
     [Test]
     public void MaskFileOfHalfThePhotosSizeIsScaled()
     {
-        var photo = new DecodedImage(new byte[224 * 224 * 3], 224, 224);
-        var (_, crop) = Preprocessor.ResizeAndCrop(photo, 112, 1.0, "bilinear");
+        var crop = new CropRegion(0, 0, 224, 224);   // a square photo: the whole photo
         var set = new bool[112 * 112];
         set[10 * 112 + 20] = true;
 
-        var cropped = CroppedMasks.Crop(new MaskImage(set, 112, 112), photo, crop, 112);
+        var cropped = CroppedMasks.Crop(new MaskImage(set, 112, 112), 224, 224, crop, 112);
 
         Assert.That(Array.IndexOf(cropped, true), Is.EqualTo(10 * 112 + 20));
         Assert.That(cropped.Count(v => v), Is.EqualTo(1));

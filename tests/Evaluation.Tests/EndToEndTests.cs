@@ -1,7 +1,7 @@
 using Dermxai.Attribution;
-using Dermxai.Client.Cli;
 using Dermxai.Engine;
-using Dermxai.Engine.Evaluation;
+using Dermxai.Evaluation.Cli;
+using Dermxai.TestSupport;
 
 namespace Dermxai.Evaluation.Tests;
 
@@ -46,7 +46,7 @@ public sealed class EndToEndTests
         foreach (var image in evaluated)
         {
             var bytes = await File.ReadAllBytesAsync(image.Item.ImagePath);
-            var prepared = Preprocessor.Prepare(new ImageDecoder(new ImageLimits()).Decode(bytes), _engine.Model);
+            var prepared = _engine.Prepare(bytes);
             foreach (var method in methods)
             {
                 var explained = await _engine.ExplainAsync(ImageSource.FromEncoded(bytes), new ExplainOptions { Methods = [method.Id()], StartLayer = 1 });
@@ -85,14 +85,14 @@ public sealed class EndToEndTests
                 new ExplainOptions { Targets = [TargetRequest.ClassIndex(3)], StartLayer = 1 });
             var upsampled = new float[s * s];
             MapRendering.UpsampleBilinear(explained.Explanations[0].Grid, g, g, upsampled, s, s);
-            var lesion = CroppedMasks.Crop(CroppedMasks.ReadMask(image.Item.LesionMaskPath!),
-                new ImageDecoder(new ImageLimits()).Decode(bytes), Preprocessor.Prepare(new ImageDecoder(new ImageLimits()).Decode(bytes), _engine.Model).Crop, s);
+            var photo = _engine.Prepare(bytes);
+            var lesion = CroppedMasks.Crop(CroppedMasks.ReadMask(image.Item.LesionMaskPath!), photo.PhotoWidth, photo.PhotoHeight, photo.Crop, s);
             Assert.That(scores.Localisation!.LesionMass, Is.EqualTo(LocalisationMetrics.Mass(upsampled, lesion)).Within(1e-6));
         }
     }
 
     /// <summary>The test's own removal: LINQ ranking, whole-tensor copy, the engine's public Classify.</summary>
-    private async Task<bool> CorrectAfterRemovalAsync(PreparedImage prepared, float[] map, PerturbationMode mode, int step, int label)
+    private async Task<bool> CorrectAfterRemovalAsync(PreparedPhoto prepared, float[] map, PerturbationMode mode, int step, int label)
     {
         int plane = map.Length;
         int k = (int)(plane * (step / 10.0));
@@ -150,7 +150,7 @@ public sealed class EndToEndTests
             new ExplainOptions { Methods = ["transformer_attribution"], StartLayer = 1, FaithfulnessFraction = 0.25f });
         var explanation = result.Explanations[0];
         var faithfulness = explanation.Faithfulness!;
-        var prepared = Preprocessor.Prepare(new ImageDecoder(new ImageLimits()).Decode(bytes), _engine.Model);
+        var prepared = _engine.Prepare(bytes);
 
         var grid = explanation.Grid;
         int patches = (int)Math.Round(0.25 * grid.Length);
@@ -165,7 +165,7 @@ public sealed class EndToEndTests
             Is.EqualTo(await ProbabilityWithoutPatchesAsync(prepared, least, explanation.Target.Index)).Within(1e-5));
     }
 
-    private async Task<float> ProbabilityWithoutPatchesAsync(PreparedImage prepared, HashSet<int> patches, int target)
+    private async Task<float> ProbabilityWithoutPatchesAsync(PreparedPhoto prepared, HashSet<int> patches, int target)
     {
         var model = _engine.Model;
         int s = model.ImageSize, p = model.PatchSize, g = model.GridSize;
@@ -186,10 +186,10 @@ public sealed class EndToEndTests
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        int exit = await DermxaiCli.RunAsync(
-            ["evaluate", _data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", output, "--limit", "4",
+        int exit = await EvaluateCli.RunAsync(
+            [_data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", output, "--limit", "4",
              "--method", "transformer_attribution,attention_rollout", "--device", "cpu"],
-            CliConsoles.Plain(stdout, stderr), CancellationToken.None);
+            new EvaluateConsoles(PlainConsole.Over(stdout), PlainConsole.Over(stderr)), CancellationToken.None);
 
         TestContext.Out.WriteLine(stdout.ToString());
         TestContext.Out.WriteLine(stderr.ToString());
@@ -212,10 +212,21 @@ public sealed class EndToEndTests
     public async Task CommandRefusesAnUnknownMethod()
     {
         var stderr = new StringWriter();
-        int exit = await DermxaiCli.RunAsync(
-            ["evaluate", _data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", Path.Combine(_folder, "x"), "--method", "nope", "--device", "cpu"],
-            CliConsoles.Plain(new StringWriter(), stderr), CancellationToken.None);
+        int exit = await EvaluateCli.RunAsync(
+            [_data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", Path.Combine(_folder, "x"), "--method", "nope", "--device", "cpu"],
+            new EvaluateConsoles(PlainConsole.Over(new StringWriter()), PlainConsole.Over(stderr)), CancellationToken.None);
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr.ToString(), Does.Contain("Unknown method 'nope'"));
+    }
+
+    [Test]
+    public async Task CommandRefusesAnUnknownDeviceAndNamesTheChoices()
+    {
+        var stderr = new StringWriter();
+        int exit = await EvaluateCli.RunAsync(
+            [_data, "--model", SyntheticFolder.ModelPath(SyntheticFolder.SmallModel), "--out", Path.Combine(_folder, "y"), "--device", "tpu"],
+            new EvaluateConsoles(PlainConsole.Over(new StringWriter()), PlainConsole.Over(stderr)), CancellationToken.None);
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(stderr.ToString(), Does.Contain("'tpu'").And.Contain("gpu"));
     }
 }

@@ -1,4 +1,4 @@
-using Dermxai.Engine.Evaluation;
+using Dermxai.Evaluation;
 
 namespace Dermxai.Evaluation.Tests;
 

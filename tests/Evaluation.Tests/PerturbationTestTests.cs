@@ -1,5 +1,5 @@
 using Dermxai.Engine;
-using Dermxai.Engine.Evaluation;
+using Dermxai.Evaluation;
 
 namespace Dermxai.Evaluation.Tests;
 

@@ -19,22 +19,6 @@ internal sealed record CliConsoles(IAnsiConsole Out, IAnsiConsole Error)
 
     /// <summary>Where human-readable results go: standard error when standard output carries JSON ("--json=-").</summary>
     public IAnsiConsole Human(string? jsonDestination) => jsonDestination == JsonOutput.StandardOutput ? Error : Out;
-
-    /// <summary>Plain, non-interactive consoles over text writers (tests, redirected output).</summary>
-    public static CliConsoles Plain(TextWriter output, TextWriter error) => new(PlainConsole(output), PlainConsole(error));
-
-    private static IAnsiConsole PlainConsole(TextWriter writer)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        return console;
-    }
 }
 
 internal static class ConsoleLines

@@ -33,7 +33,6 @@ internal static class DermxaiCli
         config.AddCommand<BenchCommand>("bench")
             .WithExample("bench", "--image", "photo.jpg", "--rpc", "classify", "--concurrency", "16", "--duration", "30s", "--json", "bench.json")
             .WithExample("bench", "--image", "photo.jpg", "--rpc", "explain", "--rps", "20", "--duration", "1m");
-        config.AddCommand<EvaluateCommand>("evaluate");
         config.AddCommand<PayloadCommand>("payload").IsHidden();
     }
 

@@ -1,12 +1,9 @@
 using System.ComponentModel;
-using Dermxai.Client.Cli;
-using Dermxai.Client.Inputs;
 using Dermxai.Engine;
-using Dermxai.Engine.Evaluation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace Dermxai.Client.Commands;
+namespace Dermxai.Evaluation.Cli;
 
 internal sealed class EvaluateSettings : CommandSettings
 {
@@ -59,7 +56,7 @@ internal sealed class EvaluateSettings : CommandSettings
     public bool NoPlots { get; set; }
 
     [CommandOption("--device <DEVICE>")]
-    [Description("auto (CUDA if it loads, else CPU), cuda or cpu. Default: auto.")]
+    [Description("auto (CUDA if it loads, else CPU), cuda (or gpu) or cpu. Default: auto.")]
     public string Device { get; set; } = "auto";
 
     [CommandOption("--threads <N>")]
@@ -69,7 +66,7 @@ internal sealed class EvaluateSettings : CommandSettings
     public EvaluationSettings ToEvaluationSettings() => new()
     {
         DataPath = Data,
-        Methods = ListOption.Split(Method),
+        Methods = Method.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
         StartLayer = StartLayer,
         Limit = Limit,
         BatchSize = BatchSize,
@@ -79,13 +76,7 @@ internal sealed class EvaluateSettings : CommandSettings
         ExplainClass = ExplainClass,
     };
 
-    public EngineDevice EngineDevice => Device.Trim().ToLowerInvariant() switch
-    {
-        "auto" => EngineDevice.Auto,
-        "cuda" => EngineDevice.Cuda,
-        "cpu" => EngineDevice.Cpu,
-        _ => throw new FormatException($"--device must be auto, cuda or cpu, got '{Device}'."),
-    };
+    public EngineDevice EngineDevice => EngineDevices.Parse(Device);
 
     public override ValidationResult Validate()
     {
@@ -93,17 +84,17 @@ internal sealed class EvaluateSettings : CommandSettings
         if (Limit < 0) return ValidationResult.Error("--limit must be 0 or more.");
         if (BatchSize < 1 || ForwardBatchSize < 1) return ValidationResult.Error("Batch sizes must be at least 1.");
         if (Threads < 0) return ValidationResult.Error("--threads must be 0 or more.");
-        try { _ = EngineDevice; }
-        catch (FormatException error) { return ValidationResult.Error(error.Message); }
+        if (!EngineDevices.TryParse(Device, out _)) return ValidationResult.Error($"--device must be one of {EngineDevices.Choices}, got '{Device}'.");
         return ValidationResult.Success();
     }
 }
 
 [Description("Score relevance maps against lesion masks and by perturbation, with the engine in process (no server).")]
-internal sealed class EvaluateCommand(CliConsoles consoles) : AsyncCommand<EvaluateSettings>
+internal sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, EvaluateSettings settings, CancellationToken cancellation)
     {
+        var consoles = (EvaluateConsoles)context.Data!;
         var options = new EngineOptions
         {
             ModelPath = settings.Model,
@@ -111,22 +102,22 @@ internal sealed class EvaluateCommand(CliConsoles consoles) : AsyncCommand<Evalu
             IntraOpThreads = settings.Threads,
         };
         await using var engine = DermxaiEngine.Load(options);
-        var report = await RunWithProgressAsync(engine, settings.ToEvaluationSettings(), cancellation);
+        var report = await RunWithProgressAsync(consoles.Error, engine, settings.ToEvaluationSettings(), cancellation);
 
         var written = ReportWriter.Write(report, settings.Out).ToList();
-        if (!settings.NoPlots) written.AddRange(WritePlots(report, settings.Out));
+        if (!settings.NoPlots) written.AddRange(WritePlots(consoles.Error, report, settings.Out));
         foreach (var skipped in report.Skipped) consoles.Error.Line($"SKIPPED {skipped}");
         consoles.Out.Write(EvaluateSummaryTable.Build(report));
         foreach (var path in written) consoles.Out.Line($"Wrote {path}");
-        return report.Skipped.Count == 0 ? CommandResults.Success : CommandResults.SomeFailed;
+        return report.Skipped.Count == 0 ? ExitCodes.Success : ExitCodes.SomeSkipped;
     }
 
-    private async Task<EvaluationReport> RunWithProgressAsync(DermxaiEngine engine, EvaluationSettings settings, CancellationToken cancellation)
+    private static async Task<EvaluationReport> RunWithProgressAsync(IAnsiConsole errors, DermxaiEngine engine, EvaluationSettings settings, CancellationToken cancellation)
     {
-        if (!consoles.Error.Profile.Capabilities.Interactive)
+        if (!errors.Profile.Capabilities.Interactive)
             return await MapEvaluator.RunAsync(engine, settings, null, cancellation);
         EvaluationReport? report = null;
-        await consoles.Error.Progress()
+        await errors.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async progressContext =>
             {
@@ -144,12 +135,12 @@ internal sealed class EvaluateCommand(CliConsoles consoles) : AsyncCommand<Evalu
     }
 
     /// <summary>Plots are a convenience: a rendering failure (e.g. no native Skia) is reported, not fatal.</summary>
-    private IReadOnlyList<string> WritePlots(EvaluationReport report, string folder)
+    private static IReadOnlyList<string> WritePlots(IAnsiConsole errors, EvaluationReport report, string folder)
     {
         try { return EvaluatePlots.Write(report, folder); }
         catch (Exception error) when (error is DllNotFoundException or TypeInitializationException or InvalidOperationException)
         {
-            consoles.Error.Line($"warning: plots not written ({error.GetBaseException().Message})");
+            errors.Line($"warning: plots not written ({error.GetBaseException().Message})");
             return [];
         }
     }

@@ -1,4 +1,4 @@
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>
 /// Deterministic orderings of float maps by value: one 64-bit key per entry (order-preserving bits of

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>
 /// Pixel counts of one thresholded map against a binary mask, summed over a data set before the ratios

@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Dermxai.Attribution;
+using Dermxai.Engine;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
-/// <summary>What `dermxai evaluate` measures and how.</summary>
+/// <summary>What `dermxai-evaluate` measures and how.</summary>
 public sealed record EvaluationSettings
 {
     /// <summary>A synthetic-set folder (manifest.json), an ISIC-style CSV, or a folder holding one.</summary>
@@ -83,27 +85,26 @@ public static class MapEvaluator
 internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<RelevanceMethod> methods, EvaluationSettings settings)
 {
     private readonly ModelDescription _model = engine.Model;
-    private readonly ImageDecoder _decoder = new(engine.Options.ImageLimits);
-    private readonly ContractTensors _fetch = methods.Aggregate(ContractTensors.None, (f, m) => f | m.Needs());
     /// <summary>The class the maps explain: -1 (each image's argmax) unless the settings name one.</summary>
-    private readonly long _explained = settings.ExplainClass is null ? -1 : EvaluationDataset.LabelIndex(settings.ExplainClass, engine.Model.Labels, "--explain-class");
+    private readonly int _explained = settings.ExplainClass is null ? -1 : EvaluationDataset.LabelIndex(settings.ExplainClass, engine.Model.Labels, "--explain-class");
 
     /// <summary>Images that could not be read, with the reason.</summary>
     public List<string> Skipped { get; } = [];
 
-    private sealed record PreparedItem(EvaluationItem Item, PreparedImage Image, CroppedMasks Masks);
+    private sealed record PreparedItem(EvaluationItem Item, PreparedPhoto Image, CroppedMasks Masks);
 
     /// <summary>One image's upsampled S×S maps: for the predicted class, and for the label where it differs.</summary>
     private sealed record ImageMaps(Dictionary<RelevanceMethod, float[]> Predicted, Dictionary<RelevanceMethod, float[]> Target);
 
     internal IReadOnlyList<ImageEvaluation> EvaluateBatch(EvaluationItem[] items, CancellationToken cancel)
     {
-        var prepared = items.Select(TryPrepare).OfType<PreparedItem>().ToArray();
+        var prepared = items.Select(item => TryPrepare(item, cancel)).OfType<PreparedItem>().ToArray();
         if (prepared.Length == 0) return [];
-        var predictedRows = engine.RunFullGraph(prepared.Select(p => p.Image.Pixels).ToArray(), Enumerable.Repeat(_explained, prepared.Length).ToArray(), _fetch);
+        var predictedRows = engine.ExplainBatch(prepared.Select(p => p.Image.Pixels).ToArray(),
+            Enumerable.Repeat(_explained, prepared.Length).ToArray(), methods, settings.StartLayer);
         var maps = prepared.Select(_ => new ImageMaps([], [])).ToArray();
         for (int i = 0; i < prepared.Length; i++)
-            foreach (var method in methods) maps[i].Predicted[method] = UpsampledMap(method, predictedRows[i]);
+            foreach (var method in methods) maps[i].Predicted[method] = Upsampled(predictedRows[i].Grids[method]);
         AddTargetMaps(prepared, predictedRows, maps);
         cancel.ThrowIfCancellationRequested();
 
@@ -119,18 +120,17 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
                     : LocalisationMetrics.Score(maps[i].Predicted[method], prepared[i].Masks);
                 scores[method] = new MethodImageScores(localisation, outcomes?[i][method] ?? []);
             }
-            results[i] = new ImageEvaluation(prepared[i].Item, OnnxGraph.ArgMax(predictedRows[i].Logits), scores);
+            results[i] = new ImageEvaluation(prepared[i].Item, ArgMax(predictedRows[i].Logits), scores);
         }
         return results;
     }
 
-    private PreparedItem? TryPrepare(EvaluationItem item)
+    private PreparedItem? TryPrepare(EvaluationItem item, CancellationToken cancel)
     {
         try
         {
-            var photo = _decoder.Decode(File.ReadAllBytes(item.ImagePath));
-            var image = Preprocessor.Prepare(photo, _model);
-            return new PreparedItem(item, image, CroppedMasks.Load(item, photo, image.Crop, _model.ImageSize));
+            var image = engine.Prepare(File.ReadAllBytes(item.ImagePath), cancel);
+            return new PreparedItem(item, image, CroppedMasks.Load(item, image, _model.ImageSize));
         }
         catch (Exception e) when (e is EngineException or IOException or InvalidDataException or InvalidOperationException
                                       or SixLabors.ImageSharp.ImageFormatException or UnauthorizedAccessException)
@@ -141,36 +141,34 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
     }
 
     /// <summary>Class-specific maps for the labelled class of the misclassified images (one more full-graph run).</summary>
-    private void AddTargetMaps(PreparedItem[] prepared, RowOutputs[] predictedRows, ImageMaps[] maps)
+    private void AddTargetMaps(PreparedItem[] prepared, BatchMaps[] predictedRows, ImageMaps[] maps)
     {
         var classSpecific = methods.Where(m => m.IsClassSpecific()).ToArray();
         // Images whose maps explain another class than the label (misclassified, or --explain-class).
         var wrong = Enumerable.Range(0, prepared.Length).Where(i => predictedRows[i].Target != prepared[i].Item.Label).ToArray();
         if (!settings.Perturbation || !settings.TargetClass || classSpecific.Length == 0 || wrong.Length == 0) return;
-        var fetch = classSpecific.Aggregate(ContractTensors.None, (f, m) => f | m.Needs());
-        var rows = engine.RunFullGraph(wrong.Select(i => prepared[i].Image.Pixels).ToArray(),
-            wrong.Select(i => (long)prepared[i].Item.Label).ToArray(), fetch);
+        var rows = engine.ExplainBatch(wrong.Select(i => prepared[i].Image.Pixels).ToArray(),
+            wrong.Select(i => prepared[i].Item.Label).ToArray(), classSpecific, settings.StartLayer);
         for (int j = 0; j < wrong.Length; j++)
-            foreach (var method in classSpecific) maps[wrong[j]].Target[method] = UpsampledMap(method, rows[j]);
+            foreach (var method in classSpecific) maps[wrong[j]].Target[method] = Upsampled(rows[j].Grids[method]);
     }
 
-    private float[] UpsampledMap(RelevanceMethod method, RowOutputs row)
+    private float[] Upsampled(float[] grid)
     {
         int g = _model.GridSize, s = _model.ImageSize;
-        var grid = new float[g * g];
-        var shape = _model.ContractShape(batch: 1);
-        RelevanceMaps.Compute(method, shape, row.Attn ?? [], row.AttnGrad ?? [], row.AttnRel ?? [], settings.StartLayer, grid);
         var upsampled = new float[s * s];
         MapRendering.UpsampleBilinear(grid, g, g, upsampled, s, s);
         return upsampled;
     }
+
+    private static int ArgMax(double[] logits) => TensorPrimitives.IndexOfMax(logits);
 
     /// <summary>One curve to measure: the image, the map's removal order, and where its results go.</summary>
     private sealed record Curve(int Image, int[] Order, bool[] Correct, int[] Predicted);
 
     /// <summary>Per image and method, the curves; perturbed copies run through the forward graph in batches.</summary>
     private Dictionary<RelevanceMethod, IReadOnlyList<PerturbationOutcome>>[] Perturb(
-        PreparedItem[] prepared, RowOutputs[] predictedRows, ImageMaps[] maps, CancellationToken cancel)
+        PreparedItem[] prepared, BatchMaps[] predictedRows, ImageMaps[] maps, CancellationToken cancel)
     {
         var curves = new List<Curve>();
         var outcomes = new Dictionary<RelevanceMethod, IReadOnlyList<PerturbationOutcome>>[prepared.Length];
@@ -198,10 +196,10 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
         return outcomes;
     }
 
-    private static Curve NewCurve(int image, float[] map, PerturbationMode mode, RowOutputs clean, int label, List<Curve> curves)
+    private static Curve NewCurve(int image, float[] map, PerturbationMode mode, BatchMaps clean, int label, List<Curve> curves)
     {
         var curve = new Curve(image, PerturbationTest.RemovalOrder(map, mode), new bool[PerturbationTest.Steps], new int[PerturbationTest.Steps]);
-        curve.Predicted[0] = OnnxGraph.ArgMax(clean.Logits);
+        curve.Predicted[0] = ArgMax(clean.Logits);
         curve.Correct[0] = curve.Predicted[0] == label;
         curves.Add(curve);
         return curve;
@@ -219,11 +217,11 @@ internal sealed class EvaluationRun(DermxaiEngine engine, IReadOnlyList<Relevanc
             var chunk = jobs.GetRange(first, Math.Min(settings.ForwardBatchSize, jobs.Count - first));
             var inputs = chunk.Select(job => PerturbationTest.RemovePixels(prepared[job.Curve.Image].Image.Pixels, job.Curve.Order,
                 PerturbationTest.PixelsRemoved(pixels, job.Step), _model)).ToArray();
-            var rows = engine.RunForward(inputs);
+            var logits = engine.ClassifyBatch(inputs);
             for (int j = 0; j < chunk.Count; j++)
             {
                 var (curve, step) = chunk[j];
-                curve.Predicted[step] = OnnxGraph.ArgMax(rows[j].Logits);
+                curve.Predicted[step] = ArgMax(logits[j]);
                 curve.Correct[step] = curve.Predicted[step] == prepared[curve.Image].Item.Label;
             }
         }

@@ -1,6 +1,6 @@
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
-/// <summary>The result of one `dermxai evaluate` run: every group (all images, each skin tone, each background).</summary>
+/// <summary>The result of one `dermxai-evaluate` run: every group (all images, each skin tone, each background).</summary>
 public sealed record EvaluationReport
 {
     public required string ModelPath { get; init; }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>Writes an <see cref="EvaluationReport"/> as evaluation.json, per_image.jsonl and evaluation.md.</summary>
 public static class ReportWriter

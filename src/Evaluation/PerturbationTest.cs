@@ -1,4 +1,6 @@
-namespace Dermxai.Engine.Evaluation;
+using Dermxai.Engine;
+
+namespace Dermxai.Evaluation;
 
 /// <summary>Positive: the most relevant pixels go first (accuracy should fall fast). Negative: the least relevant.</summary>
 internal enum PerturbationMode { Positive, Negative }

@@ -1,6 +1,7 @@
 using Dermxai.Attribution;
+using Dermxai.Engine;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>Turns per-image measurements into the report's groups (all, per skin tone, per background).</summary>
 internal static class EvaluationSummary

@@ -1,6 +1,6 @@
 using Dermxai.Attribution;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>Which class a map explains in the perturbation test: the model's top class or the label.</summary>
 internal enum ExplainedClass { Predicted, Target }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>One artifact drawn on a photo: its kind and bounding box in photo pixels (x0, y0, x1, y1).</summary>
 internal sealed record ArtifactRegion(string Kind, int X0, int Y0, int X1, int Y1);

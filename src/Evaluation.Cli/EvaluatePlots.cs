@@ -1,7 +1,7 @@
-using Dermxai.Engine.Evaluation;
+using Dermxai.Evaluation;
 using ScottPlot;
 
-namespace Dermxai.Client.Commands;
+namespace Dermxai.Evaluation.Cli;
 
 /// <summary>
 /// PNG plots of an evaluation (ScottPlot, headless): the perturbation curves per method, and grouped

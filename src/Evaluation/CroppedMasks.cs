@@ -1,7 +1,8 @@
+using Dermxai.Engine;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Dermxai.Engine.Evaluation;
+namespace Dermxai.Evaluation;
 
 /// <summary>
 /// The ground-truth masks of one photo on the model's S×S input: lesion, all artifacts, and one mask
@@ -10,20 +11,20 @@ namespace Dermxai.Engine.Evaluation;
 internal sealed record CroppedMasks(bool[]? Lesion, bool[]? Artifact, IReadOnlyDictionary<string, bool[]> ArtifactByKind)
 {
     /// <summary>Reads the item's mask files and maps them through the same resize + center crop as the photo.</summary>
-    internal static CroppedMasks Load(EvaluationItem item, DecodedImage photo, CropRegion crop, int size)
+    internal static CroppedMasks Load(EvaluationItem item, PreparedPhoto photo, int size)
     {
-        var lesion = item.LesionMaskPath is null ? null : Crop(ReadMask(item.LesionMaskPath), photo, crop, size);
+        var lesion = item.LesionMaskPath is null ? null : Crop(ReadMask(item.LesionMaskPath), photo.PhotoWidth, photo.PhotoHeight, photo.Crop, size);
         if (item.ArtifactMaskPath is null) return new CroppedMasks(lesion, null, new Dictionary<string, bool[]>());
         var artifactMask = ReadMask(item.ArtifactMaskPath);
         var byKind = new Dictionary<string, bool[]>();
         foreach (var region in item.Artifacts)
         {
-            var inBox = Crop(InsideBox(artifactMask, region), photo, crop, size);
+            var inBox = Crop(InsideBox(artifactMask, region), photo.PhotoWidth, photo.PhotoHeight, photo.Crop, size);
             if (byKind.TryGetValue(region.Kind, out var existing))
                 for (int i = 0; i < existing.Length; i++) existing[i] |= inBox[i];
             else byKind[region.Kind] = inBox;
         }
-        return new CroppedMasks(lesion, Crop(artifactMask, photo, crop, size), byKind);
+        return new CroppedMasks(lesion, Crop(artifactMask, photo.PhotoWidth, photo.PhotoHeight, photo.Crop, size), byKind);
     }
 
     /// <summary>A grey-level mask file; a pixel is set when its value is above 127.</summary>
@@ -47,9 +48,9 @@ internal sealed record CroppedMasks(bool[]? Lesion, bool[]? Artifact, IReadOnlyD
     /// pixel under photo point (crop.X + (x + 0.5)·crop.Width/S, …), as PIL's NEAREST resize does
     /// (floor of the centre's source coordinate). A mask of another size than the photo is scaled to it.
     /// </summary>
-    internal static bool[] Crop(MaskImage mask, DecodedImage photo, CropRegion crop, int size)
+    internal static bool[] Crop(MaskImage mask, int photoWidth, int photoHeight, CropRegion crop, int size)
     {
-        double scaleX = (double)mask.Width / photo.Width, scaleY = (double)mask.Height / photo.Height;
+        double scaleX = (double)mask.Width / photoWidth, scaleY = (double)mask.Height / photoHeight;
         var columns = new int[size];
         for (int x = 0; x < size; x++)
             columns[x] = Math.Clamp((int)Math.Floor((crop.X + (x + 0.5) * crop.Width / size) * scaleX), 0, mask.Width - 1);

@@ -1,0 +1,3 @@
+using Dermxai.Evaluation.Cli;
+
+return await EvaluateCli.RunAsync(args, EvaluateConsoles.FromProcess(), CancellationToken.None);

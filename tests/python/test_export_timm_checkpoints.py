@@ -114,7 +114,7 @@ def test_train_checkpoint_non_ema_weights_on_request(tmp_path, plain):
 def test_weights_choice_is_stored_in_the_metadata(tmp_path, capsys):
     path = PLAIN / "variants" / "train_checkpoint.pth.tar"
     out = tmp_path / "m.onnx"
-    code, printed, _ = run(["--checkpoint", str(path), "--out", str(out), "--no-forward-graph",
+    code, printed, _ = run(["--checkpoint", str(path), "--out", str(out), "--graphs", "full",
                             "--skip-timm-check", "--dtype", "float64"], capsys)
     assert code == 0
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}

@@ -270,3 +270,15 @@ def test_reduce_heads_writes_the_reduced_outputs_and_verifies(tmp_path, capsys):
             for name in outputs:
                 if name != "target":
                     assert f"ONNX Runtime, {(graph[1:] or 'full')} file".ljust(28) + f" {name}" in printed, name
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_state_from_onnx_rebuilds_the_checkpoints_weights(exported, dtype):
+    from state_from_onnx import export_flags, state_dict_from_onnx
+    _, paths = exported
+    rebuilt, metadata = state_dict_from_onnx(str(paths[dtype]))
+    original = torch.load(SMALL / "model.pth")
+    assert sorted(rebuilt) == sorted(original)
+    for key, value in original.items():
+        assert torch.equal(rebuilt[key], value.to(rebuilt[key].dtype)), key
+    assert export_flags(metadata)[:2] == ["--num-heads", "4"]

@@ -1,6 +1,7 @@
 """export.py as users run it: the files and metadata it writes, and how it refuses bad input."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -40,10 +41,10 @@ def exported(tmp_path_factory):
     return folder, paths
 
 
-def test_writes_full_and_forward_graphs_and_nothing_else(exported):
+def test_writes_full_gradient_and_forward_graphs_and_nothing_else(exported):
     folder, _ = exported
     assert sorted(p.name for p in folder.iterdir()) == [
-        "small_float32.forward.onnx", "small_float32.onnx", "small_float64.forward.onnx", "small_float64.onnx"]
+        f"small_{dtype}{graph}.onnx" for dtype in ("float32", "float64") for graph in (".forward", ".gradient", "")]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -51,16 +52,18 @@ def test_metadata_round_trip(exported, dtype):
     _, paths = exported
     labels = (SMALL / "labels.txt").read_text().split()
     sha = __import__("hashlib").sha256((SMALL / "model.pth").read_bytes()).hexdigest()
-    for path, graph in ((paths[dtype], "full"), (paths[dtype].with_suffix(".forward.onnx"), "forward")):
+    for path, graph in ((paths[dtype], "full"), (paths[dtype].with_suffix(".gradient.onnx"), "gradient"),
+                        (paths[dtype].with_suffix(".forward.onnx"), "forward")):
         meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
         assert meta == {
             "dermxai.contract": "1", "labels": json.dumps(labels), "mean": "[0.5, 0.5, 0.5]",
             "std": "[0.5, 0.5, 0.5]", "image_size": "112", "patch_size": "16", "num_layers": "4",
             "num_heads": "4", "num_classes": "7", "interpolation": "bilinear", "crop_pct": "1.0",
             "architecture": "golden_small", "checkpoint_sha256": sha, "created_by": "dermxai-export 1.0",
-            "dtype": dtype, "dermxai.graph": graph, "prefix_tokens": "1", "readout": "class",
+            "dtype": dtype, "dermxai.graph": graph, "dermxai.reduced_heads": "false", "prefix_tokens": "1",
+            "readout": "class",
             "dermxai.weights": "only", "dermxai.sources": meta["dermxai.sources"],
-            "dermxai.precision": "mixed" if (dtype, graph) == ("float32", "full") else dtype}
+            "dermxai.precision": "mixed" if dtype == "float32" and graph != "forward" else dtype}
         sources = json.loads(meta["dermxai.sources"])
         assert sources["num_heads"] == "flag --num-heads" and sources["image_size"].startswith("weights")
         assert json.loads(meta["labels"]) == labels
@@ -74,14 +77,18 @@ def test_contract_inputs_and_outputs_with_named_dims(exported, dtype):
     onnx.checker.check_model(model)
     inputs = {v.name: (elem_type(v), dims(v)) for v in model.graph.input}
     outputs = {v.name: (elem_type(v), dims(v)) for v in model.graph.output}
-    assert inputs == {"pixel_values": (real, ["batch", 3, 112, 112]),
-                      "target_class": (TensorProto.INT64, ["batch"])}
-    big = ([4, "batch", 4, 50, 50])
-    assert outputs == {"logits": (real, ["batch", 7]), "target": (TensorProto.INT64, ["batch"]),
-                       "attn": (real, big), "attn_grad": (real, big), "attn_rel": (real, big)}
+    rows = (TensorProto.INT64, ["targets"])
+    assert inputs == {"pixel_values": (real, ["batch", 3, 112, 112]), "target_class": rows, "target_image": rows}
+    images, per_row = [4, "batch", 4, 50, 50], [4, "targets", 4, 50, 50]
+    assert outputs == {"logits": (real, ["batch", 7]), "target": rows,
+                       "attn": (real, images), "attn_grad": (real, per_row), "attn_rel": (real, per_row)}
+    gradient = onnx.load(str(paths[dtype].with_suffix(".gradient.onnx")))
+    assert {v.name: (elem_type(v), dims(v)) for v in gradient.graph.input} == inputs
+    assert {v.name: (elem_type(v), dims(v)) for v in gradient.graph.output} == {
+        name: value for name, value in outputs.items() if name != "attn_rel"}
     forward = onnx.load(str(paths[dtype].with_suffix(".forward.onnx")))
     assert [v.name for v in forward.graph.input] == ["pixel_values"]
-    assert {v.name: dims(v) for v in forward.graph.output} == {"logits": ["batch", 7]}
+    assert {v.name: dims(v) for v in forward.graph.output} == {"logits": ["batch", 7], "attn": images}
 
 
 def test_float64_graph_avoids_ops_onnx_runtime_cpu_lacks_in_float64(exported):
@@ -111,13 +118,14 @@ def test_precision_float32_opts_out_of_the_float64_forward(exported, tmp_path):
     assert not has_double(paths["float32"].with_suffix(".forward.onnx"))
     out = tmp_path / "plain.onnx"
     assert export.main(SMALL_ARGS + ["--out", str(out), "--precision", "float32", "--no-forward-graph"]) == 0
-    assert not has_double(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.gradient.onnx", "plain.onnx"]
+    assert not has_double(out) and not has_double(out.with_suffix(".gradient.onnx"))
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert (meta["dtype"], meta["dermxai.precision"]) == ("float32", "float32")
 
 
 def test_verify_passes_and_reports_every_output(tmp_path, capsys):
-    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify", "--no-forward-graph"]) == 0
+    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify", "--graphs", "full"]) == 0
     printed = capsys.readouterr().out
     for name in ("logits", "attn", "attn_grad", "attn_rel"):
         assert f"graph ops, float32 mixed     {name}" in printed
@@ -224,3 +232,53 @@ def test_command_line_process_exit_code_and_stderr(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "attention pooling" in result.stderr
     assert not any(".onnx" in name for name in os.listdir(tmp_path))
+
+
+def test_graphs_option_picks_the_files_and_full_is_required(tmp_path, capsys):
+    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--graphs", "full,forward"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.forward.onnx", "m.onnx"]
+    refused = tmp_path / "refused"
+    refused.mkdir()
+    code = export.main(SMALL_ARGS + ["--out", str(refused / "m.onnx"), "--graphs", "gradient,forward"])
+    assert_refused(code, capsys.readouterr().err, refused, ["--graphs", "full"])
+
+
+def test_gradient_graph_has_no_lrp_pass(exported):
+    """The LRP pass is most of the full graph's nodes; the gradient graph must not trace it."""
+    _, paths = exported
+    full = len(onnx.load(str(paths["float64"])).graph.node)
+    gradient = len(onnx.load(str(paths["float64"].with_suffix(".gradient.onnx"))).graph.node)
+    forward = len(onnx.load(str(paths["float64"].with_suffix(".forward.onnx"))).graph.node)
+    assert forward < gradient < 0.6 * full
+
+
+def test_reduce_heads_writes_the_reduced_outputs_and_verifies(tmp_path, capsys):
+    out = tmp_path / "r.onnx"
+    assert export.main(SMALL_ARGS + ["--out", str(out), "--reduce-heads", "--verify", "--dtype", "float64"]) == 0
+    printed = capsys.readouterr().out
+    expected = {"": {"logits": ["batch", 7], "target": ["targets"], "attn_mean": [4, "batch", 50, 50],
+                     "grad_attn_map": [4, "targets", 50, 50], "grad_rel_map": [4, "targets", 50, 50],
+                     "rel_map": [4, "targets", 50, 50], "attn_last": [1, "batch", 4, 50, 50],
+                     "attn_grad_last": [1, "targets", 4, 50, 50]}}
+    expected[".gradient"] = {k: v for k, v in expected[""].items() if k not in ("grad_rel_map", "rel_map")}
+    expected[".forward"] = {"logits": ["batch", 7], "attn_mean": [4, "batch", 50, 50]}
+    for graph, outputs in expected.items():
+        model = onnx.load(str(out.with_suffix(f"{graph}.onnx")))
+        assert {v.name: dims(v) for v in model.graph.output} == outputs
+        assert {p.key: p.value for p in model.metadata_props}["dermxai.reduced_heads"] == "true"
+        if shutil.which("dotnet"):
+            for name in outputs:
+                if name != "target":
+                    assert f"ONNX Runtime, {(graph[1:] or 'full')} file".ljust(28) + f" {name}" in printed, name
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_state_from_onnx_rebuilds_the_checkpoints_weights(exported, dtype):
+    from state_from_onnx import export_flags, state_dict_from_onnx
+    _, paths = exported
+    rebuilt, metadata = state_dict_from_onnx(str(paths[dtype]))
+    original = torch.load(SMALL / "model.pth")
+    assert sorted(rebuilt) == sorted(original)
+    for key, value in original.items():
+        assert torch.equal(rebuilt[key], value.to(rebuilt[key].dtype)), key
+    assert export_flags(metadata)[:2] == ["--num-heads", "4"]

@@ -40,10 +40,10 @@ def exported(tmp_path_factory):
     return folder, paths
 
 
-def test_writes_full_and_forward_graphs_and_nothing_else(exported):
+def test_writes_full_gradient_and_forward_graphs_and_nothing_else(exported):
     folder, _ = exported
     assert sorted(p.name for p in folder.iterdir()) == [
-        "small_float32.forward.onnx", "small_float32.onnx", "small_float64.forward.onnx", "small_float64.onnx"]
+        f"small_{dtype}{graph}.onnx" for dtype in ("float32", "float64") for graph in (".forward", ".gradient", "")]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -51,16 +51,18 @@ def test_metadata_round_trip(exported, dtype):
     _, paths = exported
     labels = (SMALL / "labels.txt").read_text().split()
     sha = __import__("hashlib").sha256((SMALL / "model.pth").read_bytes()).hexdigest()
-    for path, graph in ((paths[dtype], "full"), (paths[dtype].with_suffix(".forward.onnx"), "forward")):
+    for path, graph in ((paths[dtype], "full"), (paths[dtype].with_suffix(".gradient.onnx"), "gradient"),
+                        (paths[dtype].with_suffix(".forward.onnx"), "forward")):
         meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
         assert meta == {
             "dermxai.contract": "1", "labels": json.dumps(labels), "mean": "[0.5, 0.5, 0.5]",
             "std": "[0.5, 0.5, 0.5]", "image_size": "112", "patch_size": "16", "num_layers": "4",
             "num_heads": "4", "num_classes": "7", "interpolation": "bilinear", "crop_pct": "1.0",
             "architecture": "golden_small", "checkpoint_sha256": sha, "created_by": "dermxai-export 1.0",
-            "dtype": dtype, "dermxai.graph": graph, "prefix_tokens": "1", "readout": "class",
+            "dtype": dtype, "dermxai.graph": graph, "dermxai.reduced_heads": "false", "prefix_tokens": "1",
+            "readout": "class",
             "dermxai.weights": "only", "dermxai.sources": meta["dermxai.sources"],
-            "dermxai.precision": "mixed" if (dtype, graph) == ("float32", "full") else dtype}
+            "dermxai.precision": "mixed" if dtype == "float32" and graph != "forward" else dtype}
         sources = json.loads(meta["dermxai.sources"])
         assert sources["num_heads"] == "flag --num-heads" and sources["image_size"].startswith("weights")
         assert json.loads(meta["labels"]) == labels
@@ -74,14 +76,18 @@ def test_contract_inputs_and_outputs_with_named_dims(exported, dtype):
     onnx.checker.check_model(model)
     inputs = {v.name: (elem_type(v), dims(v)) for v in model.graph.input}
     outputs = {v.name: (elem_type(v), dims(v)) for v in model.graph.output}
-    assert inputs == {"pixel_values": (real, ["batch", 3, 112, 112]),
-                      "target_class": (TensorProto.INT64, ["batch"])}
-    big = ([4, "batch", 4, 50, 50])
-    assert outputs == {"logits": (real, ["batch", 7]), "target": (TensorProto.INT64, ["batch"]),
-                       "attn": (real, big), "attn_grad": (real, big), "attn_rel": (real, big)}
+    rows = (TensorProto.INT64, ["targets"])
+    assert inputs == {"pixel_values": (real, ["batch", 3, 112, 112]), "target_class": rows, "target_image": rows}
+    images, per_row = [4, "batch", 4, 50, 50], [4, "targets", 4, 50, 50]
+    assert outputs == {"logits": (real, ["batch", 7]), "target": rows,
+                       "attn": (real, images), "attn_grad": (real, per_row), "attn_rel": (real, per_row)}
+    gradient = onnx.load(str(paths[dtype].with_suffix(".gradient.onnx")))
+    assert {v.name: (elem_type(v), dims(v)) for v in gradient.graph.input} == inputs
+    assert {v.name: (elem_type(v), dims(v)) for v in gradient.graph.output} == {
+        name: value for name, value in outputs.items() if name != "attn_rel"}
     forward = onnx.load(str(paths[dtype].with_suffix(".forward.onnx")))
     assert [v.name for v in forward.graph.input] == ["pixel_values"]
-    assert {v.name: dims(v) for v in forward.graph.output} == {"logits": ["batch", 7]}
+    assert {v.name: dims(v) for v in forward.graph.output} == {"logits": ["batch", 7], "attn": images}
 
 
 def test_float64_graph_avoids_ops_onnx_runtime_cpu_lacks_in_float64(exported):

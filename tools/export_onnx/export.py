@@ -20,7 +20,8 @@ from arch_defaults import TIMM_ARCHITECTURES  # noqa: E402
 from architecture import infer_config, structure, unsupported_features  # noqa: E402
 from checkpoint import load_checkpoint, sha256_of_file  # noqa: E402
 from errors import ExportError  # noqa: E402
-from onnx_writer import contract_metadata, forward_graph_path, write_graph  # noqa: E402
+from graph_kinds import GRAPH_KINDS  # noqa: E402
+from onnx_writer import contract_metadata, graph_path, write_graph  # noqa: E402
 from resolve import describe, resolve  # noqa: E402
 from timm_check import check_against_timm  # noqa: E402
 from vit_graph import VitGraph  # noqa: E402
@@ -80,7 +81,13 @@ def build_parser():
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--external-data", choices=("auto", "always"), default="auto",
                    help="weights in MODEL.onnx.data: 'auto' when the graph would exceed 2 GB")
-    p.add_argument("--no-forward-graph", action="store_true", help="skip MODEL.forward.onnx")
+    p.add_argument("--graphs", default=",".join(GRAPH_KINDS),
+                   help="comma-separated graphs to write, 'full' always among them: full (MODEL.onnx), "
+                        "gradient (MODEL.gradient.onnx), forward (MODEL.forward.onnx); default all three")
+    p.add_argument("--no-forward-graph", action="store_true", help="skip MODEL.forward.onnx (same as leaving "
+                   "'forward' out of --graphs)")
+    p.add_argument("--reduce-heads", action="store_true",
+                   help="output head-reduced maps instead of the [L,·,H,N,N] tensors (docs/contract.md)")
     p.add_argument("--verify", action="store_true",
                    help="check the file against torch autograd and the per-image reference rules "
                         "(and through ONNX Runtime via tools/GraphRunner when dotnet exists); exit 1 on failure")
@@ -112,6 +119,12 @@ def read_labels(path, num_classes):
 def validate_options(args):
     if args.opset < 13:
         raise ExportError(f"--opset must be at least 13, got {args.opset}.")
+    kinds = [kind.strip() for kind in args.graphs.split(",") if kind.strip()]
+    unknown = [kind for kind in kinds if kind not in GRAPH_KINDS]
+    if unknown or "full" not in kinds:
+        raise ExportError(f"--graphs takes a comma-separated subset of {', '.join(GRAPH_KINDS)} that "
+                          f"includes full, got '{args.graphs}'.")
+    args.graph_kinds = [kind for kind in GRAPH_KINDS if kind in kinds and not (kind == "forward" and args.no_forward_graph)]
     if args.verify_batch < 3:
         raise ExportError("--verify-batch must be at least 3.")
     out_dir = os.path.dirname(os.path.abspath(args.out))
@@ -175,11 +188,11 @@ def write_outputs(args, graphs, metadata, targets, config, state_dict, dtype, su
         written = []
         for final_path, kind in targets:
             started = time.time()
-            precision = args.precision if kind == "full" else args.dtype
+            precision = args.dtype if kind == "forward" else args.precision
             os.makedirs(os.path.join(staging, kind))
             staged = os.path.join(staging, kind, os.path.basename(final_path))
             files = write_graph(graphs[kind], kind, staged, dict(metadata, **{"dermxai.precision": precision}),
-                                args.opset, args.external_data == "always")
+                                args.opset, args.external_data == "always", args.reduce_heads)
             written.append((staged, final_path, files))
             log(f"{kind} graph: traced and written in {time.time() - started:.1f} s"
                 + (f" (weights in {os.path.basename(files[-1])})" if len(files) > 1 else ""))
@@ -218,9 +231,9 @@ def export(args, log):
         check_against_timm(config, loaded.state_dict, log)
     metadata = contract_metadata(config, dict(values, arch=arch), sha256_of_file(loaded.path), labels, args.dtype)
     metadata.update({"dermxai.weights": loaded.weights, "dermxai.sources": json.dumps(sources)})
-    graphs = {"full": VitGraph(config, loaded.state_dict, dtype, sums_dtype, forward_dtype),
-              "forward": VitGraph(config, loaded.state_dict, dtype, sums_dtype)}
-    targets = [(args.out, "full")] + ([] if args.no_forward_graph else [(forward_graph_path(args.out), "forward")])
+    explaining = VitGraph(config, loaded.state_dict, dtype, sums_dtype, forward_dtype)
+    graphs = {"full": explaining, "gradient": explaining, "forward": VitGraph(config, loaded.state_dict, dtype, sums_dtype)}
+    targets = [(graph_path(args.out, kind), kind) for kind in args.graph_kinds]
     write_outputs(args, graphs, metadata, targets, config, loaded.state_dict, dtype, sums_dtype, forward_dtype, log)
 
 

@@ -11,14 +11,14 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROJECT = os.path.join(REPO, "tools", "GraphRunner", "GraphRunner.csproj")
 BUILT = os.path.join(REPO, "tools", "GraphRunner", "bin", "Release", "net10.0", "GraphRunner.dll")
-OUTPUTS = ("logits", "target", "attn", "attn_grad", "attn_rel")
 _built = []  # built once per process
 
 
 def _python_ort(path, feeds):
     import onnxruntime
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    return dict(zip(OUTPUTS, session.run(list(OUTPUTS), feeds))), "ONNX Runtime (Python) CPU"
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(names, feeds))), "ONNX Runtime (Python) CPU"
 
 
 def _csharp_ort(path, feeds, out):
@@ -44,13 +44,18 @@ def _csharp_ort(path, feeds, out):
         if run.returncode != 0:
             return None, f"tools/GraphRunner failed: {(run.stderr or run.stdout).strip()[:300]}"
         timing = next((line for line in run.stdout.splitlines() if line.startswith("run:")), "")
-        results = {name: np.load(os.path.join(folder, "out", f"{name}.npy")) for name in OUTPUTS}
+        results = {name[:-4]: np.load(os.path.join(folder, "out", name))
+                   for name in sorted(os.listdir(os.path.join(folder, "out"))) if name.endswith(".npy")}
     return results, f"ONNX Runtime via tools/GraphRunner (C#), {timing[5:]}"
 
 
-def run_file(path, pixels, targets, out=print):
-    """(outputs dict, description) or (None, why not)."""
-    feeds = {"pixel_values": pixels, "target_class": targets.astype(np.int64)}
+def run_file(path, pixels, targets=None, out=print, target_image=None):
+    """(outputs dict by name, description) or (None, why not). `targets` (target_class) is left out
+    for a forward graph; target_image defaults to one row per image (0..B-1)."""
+    feeds = {"pixel_values": pixels}
+    if targets is not None:
+        rows = np.arange(len(targets)) if target_image is None else target_image
+        feeds.update(target_class=np.asarray(targets).astype(np.int64), target_image=np.asarray(rows).astype(np.int64))
     try:
         return _python_ort(path, feeds)
     except ImportError:

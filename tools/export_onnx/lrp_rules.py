@@ -43,6 +43,14 @@ class LayerNormParts:
         cast.gamma, cast.output = self.gamma.to(dtype), self.output.to(dtype)
         return cast
 
+    def rows(self, image_index):
+        """The parts of the batch rows `image_index` (gamma has no batch axis)."""
+        picked = LayerNormParts.__new__(LayerNormParts)
+        picked.inv_std = self.inv_std.index_select(0, image_index)
+        picked.normalised = self.normalised.index_select(0, image_index)
+        picked.gamma, picked.output = self.gamma, self.output.index_select(0, image_index)
+        return picked
+
     def backward(self, grad_output):
         g = grad_output * self.gamma
         return self.inv_std * (g - g.mean(dim=-1, keepdim=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exports the golden `small` and `tiny224` checkpoints (tests/golden, README there) as float32 and
 # float64 contract graphs for the C# tests:
-#   OUTDIR/{small,tiny224}_{f32,f64}.onnx and .forward.onnx
+#   OUTDIR/{small,tiny224}_{f32,f64}.onnx, .gradient.onnx and .forward.onnx
 # Usage: tools/export_onnx/make_test_models.sh OUTDIR
 set -euo pipefail
 if [ $# -ne 1 ]; then
@@ -29,7 +29,11 @@ for dtype in float32 float64; do
   export_model tiny224 "$dtype" --num-heads 3 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --arch golden_tiny224 $facts &
   wait -n && wait -n
 done
-ls -l "$out"/small_f32.onnx "$out"/small_f64.onnx "$out"/tiny224_f32.onnx "$out"/tiny224_f64.onnx \
-  "$out"/small_f32.forward.onnx "$out"/small_f64.forward.onnx \
-  "$out"/tiny224_f32.forward.onnx "$out"/tiny224_f64.forward.onnx >/dev/null
+for name in small tiny224; do
+  for dtype in f32 f64; do
+    for graph in "" .gradient .forward; do
+      test -s "$out/${name}_${dtype}${graph}.onnx" || { echo "missing $out/${name}_${dtype}${graph}.onnx" >&2; exit 1; }
+    done
+  done
+done
 echo "exported golden test models to $out"

@@ -7,11 +7,10 @@ import warnings
 import onnx
 import torch
 
-from vit_graph import ForwardGraph, FullGraph
+from graph_kinds import ContractGraph, example_inputs, input_shapes, output_shapes
 
 CONTRACT_VERSION = "1"
 CREATED_BY = "dermxai-export 1.0"
-BATCH = "batch"
 PROTOBUF_LIMIT = 2_000_000_000 - (64 << 20)  # weights above this cannot share the .onnx file
 
 
@@ -39,19 +38,6 @@ def contract_metadata(config, facts, checkpoint_sha256, labels, dtype_name):
     }
 
 
-def full_graph_shapes(config):
-    L, H, N, C, S = config.depth, config.num_heads, config.tokens, config.num_classes, config.image_size
-    inputs = {"pixel_values": [BATCH, 3, S, S], "target_class": [BATCH]}
-    outputs = {"logits": [BATCH, C], "target": [BATCH], "attn": [L, BATCH, H, N, N],
-               "attn_grad": [L, BATCH, H, N, N], "attn_rel": [L, BATCH, H, N, N]}
-    return inputs, outputs
-
-
-def forward_graph_shapes(config):
-    S, C = config.image_size, config.num_classes
-    return {"pixel_values": [BATCH, 3, S, S]}, {"logits": [BATCH, C]}
-
-
 def _set_dims(value_info, dims):
     shape = value_info.type.tensor_type.shape
     del shape.dim[:]
@@ -64,7 +50,7 @@ def _set_dims(value_info, dims):
 
 
 def _trace_to_file(module, example_inputs, input_shapes, output_shapes, path, opset):
-    dynamic_axes = {name: {dims.index(BATCH): BATCH}
+    dynamic_axes = {name: {axis: dim for axis, dim in enumerate(dims) if isinstance(dim, str)}
                     for name, dims in list(input_shapes.items()) + list(output_shapes.items())}
     kwargs = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
@@ -109,24 +95,20 @@ def _finish_file(path, input_shapes, output_shapes, metadata, external):
     return [name, f"{name}.data"]
 
 
-def write_graph(vit, graph_kind, path, metadata, opset, external=False):
-    """Writes the full (graph_kind 'full') or forward-only ('forward') graph to `path` (a folder of
+def write_graph(vit, graph_kind, path, metadata, opset, external=False, reduced=False):
+    """Writes one graph kind ('full', 'gradient', 'forward'; graph_kinds.py) to `path` (a folder of
     its own: torch may write per-tensor files beside it). Returns the file names written."""
-    config = vit.config
-    pixels = torch.zeros(2, 3, config.image_size, config.image_size, dtype=vit.dtype)
-    if graph_kind == "full":
-        module = FullGraph(vit)
-        example = (pixels, torch.tensor([-1, 0], dtype=torch.int64))
-        input_shapes, output_shapes = full_graph_shapes(config)
-    else:
-        module = ForwardGraph(vit)
-        example = (pixels,)
-        input_shapes, output_shapes = forward_graph_shapes(config)
+    module = ContractGraph(vit, graph_kind, reduced)
     module.eval()
-    _trace_to_file(module, example, input_shapes, output_shapes, path, opset)
-    return _finish_file(path, input_shapes, output_shapes, dict(metadata, **{"dermxai.graph": graph_kind}), external)
+    inputs, outputs = input_shapes(graph_kind, vit.config), output_shapes(graph_kind, vit.config, reduced)
+    _trace_to_file(module, example_inputs(graph_kind, vit), inputs, outputs, path, opset)
+    stamped = dict(metadata, **{"dermxai.graph": graph_kind, "dermxai.reduced_heads": str(reduced).lower()})
+    return _finish_file(path, inputs, outputs, stamped, external)
 
 
-def forward_graph_path(out_path):
+def graph_path(out_path, graph_kind):
+    """MODEL.onnx (full), MODEL.gradient.onnx, MODEL.forward.onnx."""
+    if graph_kind == "full":
+        return out_path
     root, ext = os.path.splitext(out_path)
-    return f"{root}.forward{ext or '.onnx'}"
+    return f"{root}.{graph_kind}{ext or '.onnx'}"

@@ -1,27 +1,41 @@
 """The activations the gradient and LRP passes of vit_graph.py read back from the forward pass."""
 
 
-class BlockCache:
+def _cast(value, dtype):
+    return None if value is None else value.to(dtype)
+
+
+def _rows(value, image_index):
+    """The batch rows `image_index` (one per target row) of a cached tensor or LayerNormParts."""
+    if value is None:
+        return None
+    return value.rows(image_index) if hasattr(value, "rows") else value.index_select(0, image_index)
+
+
+class _Cache:
+    __slots__ = ()
+
+    def _map(self, fn):
+        result = type(self)()
+        for name in self.__slots__:
+            setattr(result, name, fn(getattr(self, name)))
+        return result
+
+    def to(self, dtype):
+        return self._map(lambda value: _cast(value, dtype))
+
+    def rows(self, image_index):
+        """The cache of the target rows: row r holds image image_index[r]'s activations."""
+        return self._map(lambda value: _rows(value, image_index))
+
+
+class BlockCache(_Cache):
     """Every activation of one block that the gradient and relevance passes read. `aout` and `f2`
     are the residual summands (after LayerScale); q and k are after q/k norm (qn, kn: its parts)."""
     __slots__ = ("x_in", "ln1", "qn", "kn", "q", "k", "v", "qk", "attn", "attn_v", "o", "aout", "xmid",
                  "ln2", "f1", "gl", "f2")
 
-    def to(self, dtype):
-        cast = BlockCache()
-        for name in self.__slots__:
-            value = getattr(self, name)
-            setattr(cast, name, None if value is None else value.to(dtype))
-        return cast
 
-
-class Readout:
+class Readout(_Cache):
     """What the head reads from the last block's normalised tokens z."""
     __slots__ = ("tokens", "pooled", "fc_ln", "feature")
-
-    def to(self, dtype):
-        cast = Readout()
-        for name in self.__slots__:
-            value = getattr(self, name)
-            setattr(cast, name, None if value is None else value.to(dtype))
-        return cast

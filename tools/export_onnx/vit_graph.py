@@ -273,37 +273,33 @@ class VitGraph(nn.Module):
         rels.reverse()
         return rels
 
-    def explain(self, pixel_values, target_class):
+    def explain(self, pixel_values, target_class, target_image=None, relevance=True):
+        """(logits [B,C], target [R], attn [L,B,H,N,N], attn_grad [L,R,H,N,N], attn_rel [L,R,H,N,N]).
+
+        One forward pass per image; target row r explains class target_class[r] of image
+        target_image[r] (default: row r of the batch, R = B). The gradient and LRP passes run on the
+        target rows' gathered activations, so row r reads only its own image. Without `relevance`
+        the LRP pass is not built and attn_rel is None."""
         logits, caches, final_ln, readout = self.forward_pass(pixel_values)
         if self.forward_dtype != self.dtype:
             caches = [cache.to(self.dtype) for cache in caches]
             final_ln = final_ln.to(self.dtype) if final_ln is not None else None
             readout = readout.to(self.dtype)
-        target = self.resolve_target(logits, target_class)
-        one_hot = self.one_hot(target)
         attn = torch.stack([cache.attn for cache in caches], dim=0)
+        row_logits = logits
+        if target_image is not None:
+            caches = [cache.rows(target_image) for cache in caches]
+            final_ln = final_ln.rows(target_image) if final_ln is not None else None
+            readout = readout.rows(target_image)
+            row_logits = logits.index_select(0, target_image)
+        target = self.resolve_target(row_logits, target_class)
+        one_hot = self.one_hot(target)
         attn_grad = torch.stack(self.attention_gradients(caches, final_ln, readout, one_hot), dim=0)
-        attn_rel = torch.stack(self.attention_relevance(caches, readout, one_hot), dim=0)
+        attn_rel = torch.stack(self.attention_relevance(caches, readout, one_hot), dim=0) if relevance else None
         return logits, target, attn, attn_grad, attn_rel
 
-
-class FullGraph(nn.Module):
-    """pixel_values, target_class -> logits, target, attn, attn_grad, attn_rel (contract v1)."""
-
-    def __init__(self, vit):
-        super().__init__()
-        self.vit = vit
-
-    def forward(self, pixel_values, target_class):
-        return self.vit.explain(pixel_values, target_class)
-
-
-class ForwardGraph(nn.Module):
-    """pixel_values -> logits: plain classification without the backward and LRP work."""
-
-    def __init__(self, vit):
-        super().__init__()
-        self.vit = vit
-
-    def forward(self, pixel_values):
-        return self.vit.forward_pass(pixel_values)[0]
+    def classify(self, pixel_values):
+        """(logits [B,C], attn [L,B,H,N,N]): the forward pass only."""
+        logits, caches, _, _ = self.forward_pass(pixel_values)
+        attn = torch.stack([cache.attn for cache in caches], dim=0)
+        return logits, attn if attn.dtype == self.dtype else attn.to(self.dtype)

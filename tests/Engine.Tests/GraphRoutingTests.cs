@@ -122,4 +122,29 @@ public sealed class GraphRoutingTests
         Assert.CatchAsync<OperationCanceledException>(() => engine.ExplainAsync(png, new ExplainOptions(), cancelled.Token));
         Assert.That(batches, Is.Empty, "a cancelled call starts no work");
     }
+
+    /// <summary>
+    /// Graphs exported with --reduce-heads (MODEL_reduced.onnx and its siblings, made where the test models
+    /// are made with that option) return head-reduced maps; the maps come out as from the full tensors.
+    /// </summary>
+    [TestCaseSource(nameof(Models))]
+    public async Task HeadReducedGraphsGiveTheMapsOfTheFullTensors(string model)
+    {
+        if (!File.Exists(TestPaths.Model($"{model}_reduced")))
+            Assert.Ignore($"{model}_reduced.onnx was not exported (export.py --reduce-heads).");
+        var reduced = TestEngines.Get($"{model}_reduced");
+        var full = TestEngines.Get(model);
+        var options = new ExplainOptions
+        {
+            Methods = RelevanceMethods.All.Select(m => m.Id()).ToArray(), Targets = [TargetRequest.TopK(2)], StartLayer = 1,
+        };
+        var expected = await full.ExplainAsync(Photo(model), options);
+        var actual = await reduced.ExplainAsync(Photo(model), options);
+        foreach (var method in RelevanceMethods.All)
+            Assert.That(reduced.GraphFor([method]), Is.EqualTo(ExpectedGraph(model, method)), method.Id());
+        Assert.That(actual.Explanations.Select(e => (e.Method, e.Target.Index)), Is.EqualTo(expected.Explanations.Select(e => (e.Method, e.Target.Index))));
+        for (int i = 0; i < expected.Explanations.Count; i++)
+            AssertSameMap(actual.Explanations[i].Grid, expected.Explanations[i].Grid, model, $"{expected.Explanations[i].Method} #{i}");
+    }
 }
+

@@ -55,7 +55,7 @@ public sealed class GraphRoutingTests
             var options = new ExplainOptions { Methods = [method.Id()], StartLayer = method.UsesStartLayer() ? 1 : null };
             var lean = await routed.ExplainAsync(Photo(model), options);
             var full = await fullOnly.ExplainAsync(Photo(model), options);
-            Assert.That(lean.Explanations.Single().Target, Is.EqualTo(full.Explanations.Single().Target), method.Id());
+            Assert.That(lean.Explanations.Single().Target.Index, Is.EqualTo(full.Explanations.Single().Target.Index), method.Id());
             AssertSameMap(lean.Explanations.Single().Grid, full.Explanations.Single().Grid, model, method.Id());
         }
         var classified = await fullOnly.ClassifyAsync(Photo(model), topK: 3);
@@ -130,7 +130,7 @@ public sealed class GraphRoutingTests
     [TestCaseSource(nameof(Models))]
     public async Task HeadReducedGraphsGiveTheMapsOfTheFullTensors(string model)
     {
-        if (!File.Exists(TestPaths.Model($"{model}_reduced")))
+        if (!File.Exists(Path.Combine(Path.GetDirectoryName(TestPaths.Model(model))!, $"{model}_reduced.onnx")))
             Assert.Ignore($"{model}_reduced.onnx was not exported (export.py --reduce-heads).");
         var reduced = TestEngines.Get($"{model}_reduced");
         var full = TestEngines.Get(model);

@@ -19,8 +19,9 @@ public sealed record EngineOptions
     public required string ModelPath { get; init; }
 
     /// <summary>
-    /// The forward-only sibling used for classification and faithfulness checks. Null means
-    /// "<c>X.forward.onnx</c> beside <see cref="ModelPath"/> if it exists, else the full graph".
+    /// The forward graph: classification, rankings, faithfulness checks and, where it outputs attn, the
+    /// attention-only methods. Null means "<c>X.forward.onnx</c> beside <see cref="ModelPath"/> if it
+    /// exists, else the full graph".
     /// </summary>
     public string? ForwardModelPath { get; init; }
 

@@ -77,10 +77,10 @@ internal sealed class GraphSet : IDisposable
         if (full.Metadata.GetValueOrDefault("dermxai.graph") == "forward" || !full.TakesTargets)
             throw new InvalidDataException(
                 $"{Path.GetFileName(path)} is a forward-only graph; serve the full graph (with attn, attn_grad, attn_rel) instead.");
-        var missing = RelevanceMethods.All.FirstOrDefault(m => !full.Serves(m));
-        if (!full.Serves(missing))
+        var unserved = RelevanceMethods.All.Where(m => !full.Serves(m)).ToArray();
+        if (unserved.Length > 0)
             throw new InvalidDataException(
-                $"{Path.GetFileName(path)} lacks the outputs {string.Join(", ", GraphMaps.OutputsFor(missing, full.ReducedHeads))} that {missing.Id()} needs; serve the full graph instead.");
+                $"{Path.GetFileName(path)} lacks the outputs {string.Join(", ", GraphMaps.OutputsFor(unserved[0], full.ReducedHeads))} that {unserved[0].Id()} needs; serve the full graph instead.");
     }
 
     private static OnnxGraph? OpenSibling(string path, bool required, string name, EngineOptions options, ModelDescription model,

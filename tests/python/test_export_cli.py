@@ -1,6 +1,7 @@
 """export.py as users run it: the files and metadata it writes, and how it refuses bad input."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -117,13 +118,14 @@ def test_precision_float32_opts_out_of_the_float64_forward(exported, tmp_path):
     assert not has_double(paths["float32"].with_suffix(".forward.onnx"))
     out = tmp_path / "plain.onnx"
     assert export.main(SMALL_ARGS + ["--out", str(out), "--precision", "float32", "--no-forward-graph"]) == 0
-    assert not has_double(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.gradient.onnx", "plain.onnx"]
+    assert not has_double(out) and not has_double(out.with_suffix(".gradient.onnx"))
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert (meta["dtype"], meta["dermxai.precision"]) == ("float32", "float32")
 
 
 def test_verify_passes_and_reports_every_output(tmp_path, capsys):
-    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify", "--no-forward-graph"]) == 0
+    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--verify", "--graphs", "full"]) == 0
     printed = capsys.readouterr().out
     for name in ("logits", "attn", "attn_grad", "attn_rel"):
         assert f"graph ops, float32 mixed     {name}" in printed
@@ -230,3 +232,53 @@ def test_command_line_process_exit_code_and_stderr(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "attention pooling" in result.stderr
     assert not any(".onnx" in name for name in os.listdir(tmp_path))
+
+
+def test_graphs_option_picks_the_files_and_full_is_required(tmp_path, capsys):
+    assert export.main(SMALL_ARGS + ["--out", str(tmp_path / "m.onnx"), "--graphs", "full,forward"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.forward.onnx", "m.onnx"]
+    refused = tmp_path / "refused"
+    refused.mkdir()
+    code = export.main(SMALL_ARGS + ["--out", str(refused / "m.onnx"), "--graphs", "gradient,forward"])
+    assert_refused(code, capsys.readouterr().err, refused, ["--graphs", "full"])
+
+
+def test_gradient_graph_has_no_lrp_pass(exported):
+    """The LRP pass is most of the full graph's nodes; the gradient graph must not trace it."""
+    _, paths = exported
+    full = len(onnx.load(str(paths["float64"])).graph.node)
+    gradient = len(onnx.load(str(paths["float64"].with_suffix(".gradient.onnx"))).graph.node)
+    forward = len(onnx.load(str(paths["float64"].with_suffix(".forward.onnx"))).graph.node)
+    assert forward < gradient < 0.6 * full
+
+
+def test_reduce_heads_writes_the_reduced_outputs_and_verifies(tmp_path, capsys):
+    out = tmp_path / "r.onnx"
+    assert export.main(SMALL_ARGS + ["--out", str(out), "--reduce-heads", "--verify", "--dtype", "float64"]) == 0
+    printed = capsys.readouterr().out
+    expected = {"": {"logits": ["batch", 7], "target": ["targets"], "attn_mean": [4, "batch", 50, 50],
+                     "grad_attn_map": [4, "targets", 50, 50], "grad_rel_map": [4, "targets", 50, 50],
+                     "rel_map": [4, "targets", 50, 50], "attn_last": [1, "batch", 4, 50, 50],
+                     "attn_grad_last": [1, "targets", 4, 50, 50]}}
+    expected[".gradient"] = {k: v for k, v in expected[""].items() if k not in ("grad_rel_map", "rel_map")}
+    expected[".forward"] = {"logits": ["batch", 7], "attn_mean": [4, "batch", 50, 50]}
+    for graph, outputs in expected.items():
+        model = onnx.load(str(out.with_suffix(f"{graph}.onnx")))
+        assert {v.name: dims(v) for v in model.graph.output} == outputs
+        assert {p.key: p.value for p in model.metadata_props}["dermxai.reduced_heads"] == "true"
+        if shutil.which("dotnet"):
+            for name in outputs:
+                if name != "target":
+                    assert f"ONNX Runtime, {(graph[1:] or 'full')} file".ljust(28) + f" {name}" in printed, name
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_state_from_onnx_rebuilds_the_checkpoints_weights(exported, dtype):
+    from state_from_onnx import export_flags, state_dict_from_onnx
+    _, paths = exported
+    rebuilt, metadata = state_dict_from_onnx(str(paths[dtype]))
+    original = torch.load(SMALL / "model.pth")
+    assert sorted(rebuilt) == sorted(original)
+    for key, value in original.items():
+        assert torch.equal(rebuilt[key], value.to(rebuilt[key].dtype)), key
+    assert export_flags(metadata)[:2] == ["--num-heads", "4"]

@@ -67,3 +67,39 @@ def test_gradient_and_forward_files_give_the_full_files_outputs(graph_set, multi
     assert sorted(forward) == ["attn", "logits"]
     for name, value in forward.items():
         assert rel_err(value, multi_target[name]) < 1e-12, name
+
+
+@pytest.fixture(scope="module")
+def reduced_set(graph_set):
+    path, _ = graph_set
+    out = path.with_name("small_reduced.onnx")
+    assert export.main(SMALL_ARGS + ["--out", str(out), "--dtype", "float64", "--skip-timm-check",
+                                     "--reduce-heads"]) == 0
+    return out
+
+
+def head_reductions_in_numpy(full, target_image):
+    attn, grad, rel = full["attn"], full["attn_grad"], full["attn_rel"]
+    return {"logits": full["logits"], "target": full["target"], "attn_mean": attn.mean(axis=2),
+            "grad_attn_map": np.maximum(0, grad * attn[:, target_image]).mean(axis=2),
+            "grad_rel_map": np.maximum(0, grad * rel).mean(axis=2), "rel_map": np.maximum(0, rel).mean(axis=2),
+            "attn_last": attn[-1:], "attn_grad_last": grad[-1:]}
+
+
+@pytest.mark.parametrize("graph, names", [
+    ("", ["attn_grad_last", "attn_last", "attn_mean", "grad_attn_map", "grad_rel_map", "logits", "rel_map", "target"]),
+    (".gradient", ["attn_grad_last", "attn_last", "attn_mean", "grad_attn_map", "logits", "target"]),
+    (".forward", ["attn_mean", "logits"])])
+def test_reduced_files_give_the_head_reductions_of_the_unreduced_outputs(graph_set, multi_target, reduced_set,
+                                                                          graph, names):
+    _, pixels = graph_set
+    path = reduced_set.with_suffix(f"{graph}.onnx")
+    if graph == ".forward":
+        got = run(path, pixels)
+    else:
+        got = run(path, pixels, TARGET_CLASS, target_image=TARGET_IMAGE)
+    assert sorted(got) == names
+    expected = head_reductions_in_numpy(multi_target, TARGET_IMAGE)
+    for name in names:
+        assert got[name].shape == expected[name].shape, name
+        assert rel_err(got[name], expected[name]) < 1e-12, name

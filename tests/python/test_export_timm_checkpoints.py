@@ -114,7 +114,7 @@ def test_train_checkpoint_non_ema_weights_on_request(tmp_path, plain):
 def test_weights_choice_is_stored_in_the_metadata(tmp_path, capsys):
     path = PLAIN / "variants" / "train_checkpoint.pth.tar"
     out = tmp_path / "m.onnx"
-    code, printed, _ = run(["--checkpoint", str(path), "--out", str(out), "--no-forward-graph",
+    code, printed, _ = run(["--checkpoint", str(path), "--out", str(out), "--graphs", "full",
                             "--skip-timm-check", "--dtype", "float64"], capsys)
     assert code == 0
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
@@ -185,8 +185,8 @@ def test_external_data_keeps_weights_in_one_file_beside_the_graph(tmp_path, caps
     code, printed, err = run(export_flags("dinov2_reg") + ["--out", str(out), "--external-data", "always",
                                                           "--skip-timm-check"], capsys)
     assert code == 0, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.forward.onnx", "m.forward.onnx.data", "m.onnx",
-                                                          "m.onnx.data"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.forward.onnx", "m.forward.onnx.data", "m.gradient.onnx",
+                                                          "m.gradient.onnx.data", "m.onnx", "m.onnx.data"]
     model = onnx.load(str(out))
     assert {p.key: p.value for p in model.metadata_props}["readout"] == "class"
     assert all(t.data_location == onnx.TensorProto.EXTERNAL for t in onnx.load(str(out), load_external_data=False)

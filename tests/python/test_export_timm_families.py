@@ -66,7 +66,7 @@ def exported_files(tmp_path_factory):
     for family in FAMILIES:
         out = folder / f"{family}.onnx"
         assert export.main(export_flags(family) + ["--out", str(out), "--dtype", "float64",
-                                                   "--no-forward-graph", "--skip-timm-check"]) == 0
+                                                   "--graphs", "full", "--skip-timm-check"]) == 0
         paths[family] = out
     return paths
 

@@ -22,7 +22,7 @@ def files(tmp_path_factory):
     for family in FAMILIES:
         for dtype in ("float64", "float32"):
             out = folder / f"{family}_{dtype}.onnx"
-            assert export.main(export_flags(family) + ["--out", str(out), "--dtype", dtype, "--no-forward-graph",
+            assert export.main(export_flags(family) + ["--out", str(out), "--dtype", dtype, "--graphs", "full",
                                                        "--skip-timm-check"]) == 0
             paths[family, dtype] = out
     return paths

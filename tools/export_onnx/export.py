@@ -198,8 +198,9 @@ def write_outputs(args, graphs, metadata, targets, config, state_dict, dtype, su
                 + (f" (weights in {os.path.basename(files[-1])})" if len(files) > 1 else ""))
         if args.verify:
             from verify import verify
-            if not verify(config, state_dict, dtype, sums_dtype, forward_dtype, onnx_path=written[0][0],
-                          batch=args.verify_batch, out=log):
+            graph_files = [(kind, staged) for (staged, _, _), (_, kind) in zip(written, targets)]
+            if not verify(config, state_dict, dtype, sums_dtype, forward_dtype, graph_files=graph_files,
+                          reduced=args.reduce_heads, batch=args.verify_batch, out=log):
                 raise ExportError("Verification failed: an output is above tolerance (see the lines above).")
             log("verify: all outputs within tolerance")
         mask = os.umask(0)

@@ -3,6 +3,7 @@ independent per-image implementation of the reference rules (attn_rel), on rando
 import numpy as np
 import torch
 
+from graph_kinds import head_reductions, output_shapes
 from graph_runner import run_file
 from reference_impl import ReferenceVit
 from vit_graph import VitGraph
@@ -16,6 +17,9 @@ FLOAT64_TOLERANCE = 1e-8
 FLOAT32_TOLERANCE = {"logits": 1e-3, "attn": 1e-3, "attn_grad": 1e-3}
 FLOAT32_REL_FLOOR = 1e-3
 FLOAT32_REL_CEILING = 1e-2
+# A head-reduced output (--reduce-heads) is held to the tolerance of the tensor it reduces.
+REDUCED_FROM = {"attn_mean": "attn", "attn_last": "attn", "grad_attn_map": "attn_grad",
+                "attn_grad_last": "attn_grad", "grad_rel_map": "attn_rel", "rel_map": "attn_rel"}
 
 
 def random_case(config, batch, seed):
@@ -46,10 +50,19 @@ def as_dict(outputs):
     return {"logits": logits, "target": target, "attn": attn, "attn_grad": attn_grad, "attn_rel": attn_rel}
 
 
-def errors(got, expected):
+def file_expectation(kind, expected, reduced, config):
+    """The outputs a graph file of `kind` should give, from the contract v1 tensors (one row per image)."""
+    names = output_shapes(kind, config)
+    kept = {name: torch.from_numpy(np.asarray(expected[name])) for name in names}
+    if reduced:
+        kept = head_reductions(kind, kept, torch.arange(len(expected["logits"])))
+    return {name: value.numpy() for name, value in kept.items()}
+
+
+def errors(got, expected, names=OUTPUTS):
     """(max abs error, max abs error / max |expected|) per output."""
     result = {}
-    for name in OUTPUTS:
+    for name in names:
         diff = np.abs(got[name].astype(np.float64) - expected[name]).max()
         result[name] = (float(diff), float(diff / max(np.abs(expected[name]).max(), 1e-300)))
     return result
@@ -74,21 +87,22 @@ class Report:
         self.rank = {}
 
     def line(self, label, errs, tolerances, targets_ok):
-        for name in OUTPUTS:
-            abs_err, rel_err = errs[name]
-            ok = rel_err <= tolerances[name]
+        for name, (abs_err, rel_err) in errs.items():
+            tolerance = tolerances[REDUCED_FROM.get(name, name)]
+            ok = rel_err <= tolerance
             self.failed |= not ok
             extra = f"  Spearman {self.rank[label]:.4f}" if name == "attn_rel" and label in self.rank else ""
             self.out(f"  {label:<28} {name:<10} max abs {abs_err:.3e}  max rel {rel_err:.3e}  "
-                     f"(tol {tolerances[name]:.1e}) {'ok' if ok else 'FAIL'}{extra}")
+                     f"(tol {tolerance:.1e}) {'ok' if ok else 'FAIL'}{extra}")
         self.failed |= not targets_ok
         if not targets_ok:
             self.out(f"  {label:<28} target     FAIL (resolved targets differ)")
 
 
-def verify(config, state_dict, dtype, sums_dtype, forward_dtype=None, onnx_path=None, batch=4, seed=0,
-           out=print):
-    """Returns True when every compared output is within tolerance."""
+def verify(config, state_dict, dtype, sums_dtype, forward_dtype=None, graph_files=(), reduced=False, batch=4,
+           seed=0, out=print):
+    """Returns True when every compared output is within tolerance. graph_files: (kind, path) of the
+    written graphs, each run through ONNX Runtime and compared with the reference."""
     pixels, targets = random_case(config, batch, seed)
     out(f"verify: batch {batch}, targets {targets.tolist()}, random N(0,1) pixels, seed {seed}")
     reference = ReferenceVit(config, state_dict)
@@ -111,18 +125,28 @@ def verify(config, state_dict, dtype, sums_dtype, forward_dtype=None, onnx_path=
         label += " mixed"
     report.rank[label] = spearman(got["attn_rel"], expected["attn_rel"])
     report.line(label, errors(got, expected), tolerances, np.array_equal(got["target"], expected["target"]))
-    if onnx_path is not None:
-        ort, how = run_file(onnx_path, pixels.to(dtype).numpy(), targets.numpy(), out)
-        if ort is None:
-            out(f"  the .onnx file was NOT run through ONNX Runtime: {how}")
-        else:
-            out(f"  the .onnx file through {how}")
-            ort = {name: np.asarray(value) for name, value in ort.items()}
-            report.rank["ONNX Runtime, the file"] = spearman(ort["attn_rel"], expected["attn_rel"])
-            report.line("ONNX Runtime, the file", errors(ort, expected), tolerances,
-                        np.array_equal(ort["target"], expected["target"]))
-            compare_with_timm(config, state_dict, pixels, ort["logits"], report, out)
+    for kind, path in graph_files:
+        check_file(kind, path, config, state_dict, (pixels, targets, dtype), expected, reduced, tolerances, report, out)
     return not report.failed
+
+
+def check_file(kind, path, config, state_dict, case, expected, reduced, tolerances, report, out):
+    pixels, targets, dtype = case
+    ort, how = run_file(path, pixels.to(dtype).numpy(), None if kind == "forward" else targets.numpy(), out)
+    if ort is None:
+        out(f"  the {kind} .onnx file was NOT run through ONNX Runtime: {how}")
+        return
+    out(f"  the {kind} .onnx file through {how}")
+    ort = {name: np.asarray(value) for name, value in ort.items()}
+    want = file_expectation(kind, expected, reduced, config)
+    label = f"ONNX Runtime, {kind} file"
+    if "attn_rel" in ort:
+        report.rank[label] = spearman(ort["attn_rel"], want["attn_rel"])
+    names = [name for name in want if name != "target"]
+    report.line(label, errors(ort, want, names), tolerances,
+                "target" not in want or np.array_equal(ort["target"], want["target"]))
+    if kind == "full":
+        compare_with_timm(config, state_dict, pixels, ort["logits"], report, out)
 
 
 def compare_with_timm(config, state_dict, pixels, logits, report, out):

@@ -6,35 +6,34 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Dermxai.Engine;
 
 /// <summary>
-/// The explain engine without any server: loads a contract-v1 model once (full graph plus its
-/// forward-only sibling), decodes and preprocesses photos, batches concurrent requests through ONNX
-/// Runtime (CUDA or CPU) and turns the contract tensors into relevance maps and PNGs.
-/// Thread-safe; create one per model and dispose it when done. Refusals throw <see cref="EngineException"/>.
+/// The explain engine without any server: loads a model's file set once (full graph plus its gradient and
+/// forward siblings where present, see <see cref="GraphSet"/>), decodes and preprocesses photos, batches
+/// concurrent requests through ONNX Runtime (CUDA or CPU) on the cheapest graph that serves them and turns
+/// the graph outputs into relevance maps and PNGs. Thread-safe; create one per model and dispose it when
+/// done. Refusals throw <see cref="EngineException"/>.
 /// </summary>
 public sealed class DermxaiEngine : IAsyncDisposable
 {
-    private readonly record struct FullRow(Array Pixels, long Target, ContractTensors Fetch);
-
-    private readonly OnnxGraph _full;
-    private readonly OnnxGraph? _forwardGraph;
-    private readonly DynamicBatcher<FullRow, RowOutputs> _fullBatcher;
-    private readonly DynamicBatcher<Array, RowOutputs> _forwardBatcher;
+    private readonly GraphSet _graphs;
+    private readonly Dictionary<OnnxGraph, DynamicBatcher<GraphJob, JobOutputs>> _batchers = [];
     private readonly ImageIntake _intake;
     private readonly ILogger _logger;
 
-    private DermxaiEngine(EngineOptions options, OnnxGraph full, OnnxGraph? forward, ModelDescription model, string device, ILogger logger)
+    private DermxaiEngine(EngineOptions options, GraphSet graphs, ModelDescription model, string device, ILogger logger)
     {
         Options = options;
         Model = model;
         Device = device;
-        _full = full;
-        _forwardGraph = forward;
+        _graphs = graphs;
         _logger = logger;
         _intake = new ImageIntake(options.ImageLimits, model);
-        _fullBatcher = new DynamicBatcher<FullRow, RowOutputs>(RunFull, options.MaxBatchSize, options.MaxQueueDelay,
-            options.MaxQueueSize, (rows, ms, depth) => ReportBatch("full", rows, ms, depth));
-        _forwardBatcher = new DynamicBatcher<Array, RowOutputs>(RunForward, options.MaxBatchSize, options.MaxQueueDelay,
-            options.MaxQueueSize, (rows, ms, depth) => ReportBatch("forward", rows, ms, depth));
+        foreach (var graph in graphs.ByCost)
+        {
+            _batchers[graph] = new DynamicBatcher<GraphJob, JobOutputs>(
+                (jobs, abandoned) => graph.Run(GraphBatch.Build(jobs, graph, options.OneImagePerTargetRow, model.IsFloat64), model.ImageSize, abandoned),
+                options.MaxBatchSize, options.MaxQueueDelay, options.MaxQueueSize,
+                (rows, ms, depth) => ReportBatch(graph.Name, rows, ms, depth), job => job.Rows);
+        }
     }
 
     public EngineOptions Options { get; }
@@ -44,6 +43,9 @@ public sealed class DermxaiEngine : IAsyncDisposable
 
     internal int LargestBatch { get; private set; }
     internal int BatchesRun { get; private set; }
+
+    /// <summary>The graph ("full", "gradient" or "forward") a request for these methods runs on.</summary>
+    internal string GraphFor(IReadOnlyList<RelevanceMethod> methods) => _graphs.Route(methods).Name;
 
     /// <summary>Loads the model (session creation of LRP graphs takes seconds: do it once).</summary>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
@@ -57,52 +59,13 @@ public sealed class DermxaiEngine : IAsyncDisposable
 
         var clock = Stopwatch.StartNew();
         string sha = ModelDescription.FileSha256(path);
-        OnnxGraph full;
-        string device;
-        try { (full, device) = OnnxGraph.Open(path, "full", options, float64: false, logger); }
-        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
-        {
-            throw new InvalidDataException($"{Path.GetFileName(path)} could not be loaded by ONNX Runtime: {e.Message.Split('\n')[0]}", e);
-        }
-        try
-        {
-            var model = ModelDescription.Parse(path, full.Metadata, sha, full.OutputDimension(OnnxGraph.AttnOutput, axis: 3));
-            if (full.Metadata.GetValueOrDefault("dermxai.graph") == "forward" || !full.HasOutput(OnnxGraph.AttnOutput))
-                throw new InvalidDataException(
-                    $"{Path.GetFileName(path)} is a forward-only graph; serve the full graph (with attn, attn_grad, attn_rel) instead.");
-            if (model.IsFloat64) { full.Dispose(); (full, device) = OnnxGraph.Open(path, "full", options, float64: true, logger); }
-            var forward = OpenForward(path, options with { Device = device == "cuda" ? EngineDevice.Cuda : EngineDevice.Cpu }, model, logger);
-            logger.LogInformation(
-                "Loaded model {Model} (sha256 {Sha}, {Architecture}, {Classes} classes, {DType}) on {Device} in {Ms:F0} ms; forward graph: {Forward}",
-                path, sha, model.Architecture, model.NumClasses, model.DType, device, clock.Elapsed.TotalMilliseconds,
-                forward is null ? "none (full graph used)" : "loaded");
-            return new DermxaiEngine(options, full, forward, model, device, logger);
-        }
-        catch
-        {
-            full.Dispose();
-            throw;
-        }
-    }
-
-    private static OnnxGraph? OpenForward(string path, EngineOptions options, ModelDescription model, ILogger logger)
-    {
-        string forwardPath = options.ForwardModelPath ?? Path.ChangeExtension(path, ".forward.onnx");
-        if (!File.Exists(forwardPath))
-        {
-            if (options.ForwardModelPath is not null)
-                throw new FileNotFoundException($"The forward model file {forwardPath} does not exist.", forwardPath);
-            return null;
-        }
-        var (graph, _) = OnnxGraph.Open(forwardPath, "forward", options, model.IsFloat64, logger);
-        string ckpt = graph.Metadata.GetValueOrDefault("checkpoint_sha256", "");
-        if (ckpt != model.CheckpointSha256)
-        {
-            graph.Dispose();
-            throw new InvalidDataException(
-                $"{Path.GetFileName(forwardPath)} was exported from another checkpoint than {Path.GetFileName(path)}.");
-        }
-        return graph;
+        var (graphs, model, device) = GraphSet.Load(path, options,
+            full => ModelDescription.Parse(path, full.Metadata, sha, full.TokenDimension()), logger);
+        logger.LogInformation(
+            "Loaded model {Model} (sha256 {Sha}, {Architecture}, {Classes} classes, {DType}) on {Device} in {Ms:F0} ms; graphs: {Graphs}; target_image: {TargetImage}",
+            path, sha, model.Architecture, model.NumClasses, model.DType, device, clock.Elapsed.TotalMilliseconds,
+            string.Join(", ", graphs.ByCost.Select(g => g.Name)), graphs.Full.TakesTargetImage ? "yes" : "no (one row per target)");
+        return new DermxaiEngine(options, graphs, model, device, logger);
     }
 
     /// <summary>The differential: top-k classes with probabilities (forward graph only).</summary>
@@ -110,16 +73,21 @@ public sealed class DermxaiEngine : IAsyncDisposable
     {
         var clock = Stopwatch.StartNew();
         int k = ResolveTopK(topK);
-        _forwardBatcher.ThrowIfFull(1);
+        _batchers[_graphs.Classifier].ThrowIfFull(1);
         var timings = new StageTimings();
         var (prepared, reservation) = await _intake.PrepareAsync(image, timings, cancel).ConfigureAwait(false);
         prepared.Photo.Dispose();   // only the model's tensor goes on: the photo's pixels are returned now
         reservation?.Dispose();
-        var row = (await _forwardBatcher.RunAsync([prepared.Pixels], cancel).ConfigureAwait(false))[0];
-        timings.QueueMs = row.QueueMs;
-        timings.InferenceMs = row.InferenceMs;
+        var logits = await ClassifyAsync(prepared.Pixels, timings, cancel).ConfigureAwait(false);
         timings.TotalMs = clock.Elapsed.TotalMilliseconds;
-        return new ClassifyResult(Differential(row.Value.Logits, k), timings);
+        return new ClassifyResult(ClassScores.Differential(logits, k, Model), timings);
+    }
+
+    private async Task<double[]> ClassifyAsync(Array pixels, StageTimings timings, CancellationToken cancel)
+    {
+        var row = (await _batchers[_graphs.Classifier].RunAsync([new GraphJob(pixels, [], [])], cancel).ConfigureAwait(false))[0];
+        AddBatchTimes(timings, row);
+        return row.Value.Logits;
     }
 
     /// <summary>
@@ -128,70 +96,70 @@ public sealed class DermxaiEngine : IAsyncDisposable
     /// </summary>
     public void CheckListSizes(int methods, int targets) => ExplainPlan.CheckCounts(methods, targets, Model);
 
-    /// <summary>The differential plus one map per (method, target) pair: methods outer, targets inner.</summary>
+    /// <summary>
+    /// The differential plus one map per (method, target) pair: methods outer, targets inner. One run of
+    /// the routed graph explains all targets (R target rows over one forward pass of the photo). A top-k
+    /// target on a gradient or full graph first asks the forward graph for the ranking: one forward pass
+    /// costs a fraction of the backward and LRP passes, while ranking inside the explaining run would mean
+    /// a backward pass for every class that might be in the top k.
+    /// </summary>
     public async Task<ExplainResult> ExplainAsync(ImageSource image, ExplainOptions options, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        var request = ExplainPlan.Validate(options, Model);
+        var plan = ExplainPlan.Validate(options, Model);
         int k = ResolveTopK(options.TopK);
-        _fullBatcher.ThrowIfFull(1);
+        var graph = _graphs.Route(plan.Methods);
+        _batchers[graph].ThrowIfFull(1);
         var timings = new StageTimings();
         var (prepared, reservation) = await _intake.PrepareAsync(image, timings, cancel).ConfigureAwait(false);
         using var photoPixels = reservation;
         using var photo = prepared.Photo;
 
-        double[]? forwardLogits = null;
-        if (request.NeedsForwardFirst)
-        {
-            var forward = (await _forwardBatcher.RunAsync([prepared.Pixels], cancel).ConfigureAwait(false))[0];
-            AddBatchTimes(timings, forward);
-            forwardLogits = forward.Value.Logits;
-        }
-        var targets = request.ResolveTargets(forwardLogits, Model);
-        bool anyClassSpecific = request.Methods.Any(m => m.IsClassSpecific());
-        var rowTargets = anyClassSpecific ? targets : [targets[0]];
-        var fetch = request.Methods.Aggregate(ContractTensors.None, (f, m) => f | m.Needs());
-
-        var rows = new FullRow[rowTargets.Count];
-        for (int i = 0; i < rows.Length; i++) rows[i] = new FullRow(prepared.Pixels, rowTargets[i], fetch);
-        var outputs = await _fullBatcher.RunAsync(rows, cancel).ConfigureAwait(false);
-        AddBatchTimes(timings, outputs[0]);
+        var ranking = plan.HasTopK && plan.AnyClassSpecific && graph.TakesTargets
+            ? await ClassifyAsync(prepared.Pixels, timings, cancel).ConfigureAwait(false)
+            : null;
+        var rows = !graph.TakesTargets ? [] : plan.AnyClassSpecific ? plan.RowTargets(ranking, Model) : [-1L];
+        var outputs = plan.Methods.SelectMany(m => GraphMaps.OutputsFor(m, graph.ReducedHeads)).Distinct().ToArray();
+        var run = (await _batchers[graph].RunAsync([new GraphJob(prepared.Pixels, rows.ToArray(), outputs)], cancel).ConfigureAwait(false))[0];
+        AddBatchTimes(timings, run);
         cancel.ThrowIfCancellationRequested();
 
-        var logits = outputs[0].Value.Logits;
+        var job = run.Value;
+        int predictedRow = rows.ToList().IndexOf(-1);
+        long predicted = ranking is not null ? OnnxGraph.ArgMax(ranking) : predictedRow >= 0 ? job.Targets[predictedRow] : OnnxGraph.ArgMax(job.Logits);
+        var targets = plan.ResolveTargets(ranking ?? job.Logits, predicted, Model);
         var explanations = new List<Explanation>();
-        foreach (var method in request.Methods)
+        foreach (var method in plan.Methods)
         {
-            for (int t = 0; t < targets.Count; t++)
+            int startLayer = method.UsesStartLayer() ? plan.StartLayer : 0;
+            var attributionClock = Stopwatch.StartNew();
+            var grids = GraphMaps.Compute(method, job, Model, graph.ReducedHeads, startLayer);
+            double attributionMs = attributionClock.Elapsed.TotalMilliseconds / targets.Count;
+            foreach (long target in targets)
             {
-                var row = outputs[method.IsClassSpecific() ? t : 0].Value;
-                int target = (int)(targets[t] >= 0 ? targets[t] : outputs[t < outputs.Length ? t : 0].Value.Target);
+                int row = method.IsClassSpecific() ? Array.IndexOf(job.Targets, target) : 0;
+                if (row < 0) throw new InvalidOperationException($"No target row explains class {target}.");
+                var grid = grids.AsSpan(row * Model.GridSize * Model.GridSize, Model.GridSize * Model.GridSize).ToArray();
                 cancel.ThrowIfCancellationRequested();
-                explanations.Add(await ExplainOneAsync(method, target, row, logits, prepared, request, cancel).ConfigureAwait(false));
+                explanations.Add(await ExplainOneAsync(method, (int)target, grid, attributionMs, startLayer, job.Logits, prepared, plan, cancel)
+                    .ConfigureAwait(false));
             }
         }
         foreach (var e in explanations) { timings.AttributionMs += e.AttributionMs; timings.RenderMs += e.RenderMs; }
         timings.TotalMs = clock.Elapsed.TotalMilliseconds;
-        return new ExplainResult(Differential(logits, k), explanations, prepared.Photo.Width, prepared.Photo.Height, timings);
+        return new ExplainResult(ClassScores.Differential(job.Logits, k, Model), explanations, prepared.Photo.Width, prepared.Photo.Height, timings);
     }
 
-    private async Task<Explanation> ExplainOneAsync(RelevanceMethod method, int target, RowOutputs row, double[] logits,
-        PreparedImage prepared, ExplainPlan request, CancellationToken cancel)
+    private async Task<Explanation> ExplainOneAsync(RelevanceMethod method, int target, float[] grid, double attributionMs, int startLayer,
+        double[] logits, PreparedImage prepared, ExplainPlan request, CancellationToken cancel)
     {
         int g = Model.GridSize;
-        int startLayer = method.UsesStartLayer() ? request.StartLayer : 0;
         var clock = Stopwatch.StartNew();
-        var grid = new float[g * g];
-        var shape = Model.ContractShape(batch: 1);
-        RelevanceMaps.Compute(method, shape, row.Attn ?? [], row.AttnGrad ?? [], row.AttnRel ?? [], startLayer, grid);
-        double attributionMs = clock.Elapsed.TotalMilliseconds;
-
-        clock.Restart();
         var (heatmap, overlay) = OverlayRenderer.Render(grid, g, prepared.Photo, prepared.Crop, request.Colormap,
             request.OverlayAlpha, request.HeatmapPng, request.OverlayPng);
         double renderMs = clock.Elapsed.TotalMilliseconds;
 
-        var score = Score(logits, target);
+        var score = ClassScores.Score(logits, target, Model);
         FaithfulnessResult? faithfulness = request.FaithfulnessFraction > 0
             ? await FaithfulnessAsync(grid, target, score.Probability, prepared, request.FaithfulnessFraction, cancel).ConfigureAwait(false)
             : null;
@@ -210,10 +178,15 @@ public sealed class DermxaiEngine : IAsyncDisposable
         var leastRelevant = new bool[grid.Length];
         MapRendering.TopFractionMask(negated, fraction, leastRelevant);
 
-        Array[] masked = [PatchMasking.Blacken(prepared.Pixels, mostRelevant, Model), PatchMasking.Blacken(prepared.Pixels, leastRelevant, Model)];
-        var results = await _forwardBatcher.RunAsync(masked, cancel).ConfigureAwait(false);
+        GraphJob[] masked =
+        [
+            new(PatchMasking.Blacken(prepared.Pixels, mostRelevant, Model), [], []),
+            new(PatchMasking.Blacken(prepared.Pixels, leastRelevant, Model), [], []),
+        ];
+        var results = await _batchers[_graphs.Classifier].RunAsync(masked, cancel).ConfigureAwait(false);
         return new FaithfulnessResult(fraction, probability,
-            Score(results[0].Value.Logits, target).Probability, Score(results[1].Value.Logits, target).Probability);
+            ClassScores.Score(results[0].Value.Logits, target, Model).Probability,
+            ClassScores.Score(results[1].Value.Logits, target, Model).Probability);
     }
 
     private int ResolveTopK(int? topK)
@@ -222,59 +195,26 @@ public sealed class DermxaiEngine : IAsyncDisposable
         return Math.Min(topK ?? 5, Model.NumClasses);
     }
 
-    private IReadOnlyList<ClassScore> Differential(double[] logits, int k)
-    {
-        var order = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(k);
-        return order.Select(i => Score(logits, i)).ToArray();
-    }
-
-    private ClassScore Score(double[] logits, int index)
-    {
-        double max = logits.Max(), sum = 0;
-        foreach (double l in logits) sum += Math.Exp(l - max);
-        return new ClassScore(index, Model.Labels[index], (float)(Math.Exp(logits[index] - max) / sum), (float)logits[index]);
-    }
-
-    private static void AddBatchTimes(StageTimings timings, Batched<RowOutputs> row)
+    private static void AddBatchTimes(StageTimings timings, Batched<JobOutputs> row)
     {
         timings.QueueMs += row.QueueMs;
         timings.InferenceMs += row.InferenceMs;
     }
 
-    private RowOutputs[] RunFull(IReadOnlyList<FullRow> rows, CancellationToken abandoned)
+    /// <summary>Logits for one batch on the classifier graph, bypassing the batcher (offline evaluation).</summary>
+    internal RowOutputs[] RunForward(IReadOnlyList<Array> rows, CancellationToken abandoned = default) =>
+        RunDirect(_graphs.Classifier, rows.Select(pixels => new GraphJob(pixels, [], [])).ToArray(), abandoned);
+
+    /// <summary>Contract-v1 outputs of the full graph, one row per image, bypassing the batcher (golden tests, evaluation).</summary>
+    internal RowOutputs[] RunFullGraph(IReadOnlyList<Array> pixels, long[] targets, ContractTensors fetch)
     {
-        var fetch = ContractTensors.None;
-        var targets = new long[rows.Count];
-        var pixels = new Array[rows.Count];
-        for (int i = 0; i < rows.Count; i++) { fetch |= rows[i].Fetch; targets[i] = rows[i].Target; pixels[i] = rows[i].Pixels; }
-        return _full.Run(Concat(pixels), rows.Count, Model.ImageSize, targets, fetch, abandoned);
+        var outputs = GraphMaps.ContractOutputs(fetch);
+        return RunDirect(_graphs.Full, pixels.Select((p, i) => new GraphJob(p, [targets[i]], outputs)).ToArray(), default);
     }
 
-    /// <summary>Logits for one batch on the forward-only graph (the batcher's worker; offline evaluation calls it directly).</summary>
-    internal RowOutputs[] RunForward(IReadOnlyList<Array> rows, CancellationToken abandoned = default)
-    {
-        var targets = new long[rows.Count];
-        Array.Fill(targets, -1L);
-        return (_forwardGraph ?? _full).Run(Concat(rows), rows.Count, Model.ImageSize, targets, ContractTensors.None, abandoned);
-    }
-
-    /// <summary>Raw outputs for one batch, bypassing the batcher (tests compare them with golden tensors).</summary>
-    internal RowOutputs[] RunFullGraph(IReadOnlyList<Array> pixels, long[] targets, ContractTensors fetch) =>
-        _full.Run(Concat(pixels), pixels.Count, Model.ImageSize, targets, fetch);
-
-    private Array Concat(IReadOnlyList<Array> rows)
-    {
-        int size = rows[0].Length;
-        if (Model.IsFloat64)
-        {
-            var all = new double[rows.Count * size];
-            for (int i = 0; i < rows.Count; i++) ((double[])rows[i]).CopyTo(all, i * size);
-            return all;
-        }
-        var floats = new float[rows.Count * size];
-        for (int i = 0; i < rows.Count; i++) ((float[])rows[i]).CopyTo(floats, i * size);
-        return floats;
-    }
+    private RowOutputs[] RunDirect(OnnxGraph graph, GraphJob[] jobs, CancellationToken abandoned) =>
+        graph.Run(GraphBatch.Build(jobs, graph, Options.OneImagePerTargetRow, Model.IsFloat64), Model.ImageSize, abandoned)
+            .Select(RowOutputs.From).ToArray();
 
     private void ReportBatch(string graph, int rows, double inferenceMs, int queueDepth)
     {
@@ -287,9 +227,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
     /// <summary>Finishes queued work, then releases the ONNX Runtime sessions.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _fullBatcher.DisposeAsync().ConfigureAwait(false);
-        await _forwardBatcher.DisposeAsync().ConfigureAwait(false);
-        _full.Dispose();
-        _forwardGraph?.Dispose();
+        foreach (var batcher in _batchers.Values) await batcher.DisposeAsync().ConfigureAwait(false);
+        _graphs.Dispose();
     }
 }

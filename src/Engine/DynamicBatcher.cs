@@ -10,7 +10,8 @@ internal readonly record struct Batched<T>(T Value, double QueueMs, double Infer
 /// Groups rows from concurrent requests into batches: one worker takes up to maxBatch rows, waiting at
 /// most maxDelay after the first; new rows are refused at once while maxQueue rows wait; rows whose
 /// caller gave up are dropped before the run, and a run whose callers have all given up is told to stop
-/// through the token passed to the batch function.
+/// through the token passed to the batch function. An item may weigh several rows (one image with its
+/// R target rows): it is never split, and an item heavier than maxBatch runs alone.
 /// </summary>
 internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
 {
@@ -18,6 +19,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
 
     private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<IReadOnlyList<TRow>, CancellationToken, TResult[]> _runBatch;
+    private readonly Func<TRow, int> _weight;
     private readonly Action<int, double, int>? _onBatch;
     private readonly int _maxBatch, _maxQueue;
     private readonly TimeSpan _maxDelay;
@@ -25,9 +27,10 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
     private int _queued;
 
     internal DynamicBatcher(Func<IReadOnlyList<TRow>, CancellationToken, TResult[]> runBatch, int maxBatch, TimeSpan maxDelay, int maxQueue,
-        Action<int, double, int>? onBatch = null)
+        Action<int, double, int>? onBatch = null, Func<TRow, int>? weight = null)
     {
         _runBatch = runBatch;
+        _weight = weight ?? (_ => 1);
         _maxBatch = Math.Max(1, maxBatch);
         _maxDelay = maxDelay;
         _maxQueue = Math.Max(1, maxQueue);
@@ -42,9 +45,10 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
     internal async Task<Batched<TResult>[]> RunAsync(IReadOnlyList<TRow> rows, CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();
-        if (Interlocked.Add(ref _queued, rows.Count) > _maxQueue)
+        int weight = rows.Sum(_weight);
+        if (Interlocked.Add(ref _queued, weight) > _maxQueue)
         {
-            Interlocked.Add(ref _queued, -rows.Count);
+            Interlocked.Add(ref _queued, -weight);
             throw QueueFull();
         }
         var tasks = new Task<Batched<TResult>>[rows.Count];
@@ -54,7 +58,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
             tasks[i] = done.Task;
             if (!_channel.Writer.TryWrite(new Item(rows[i], done, cancel, Stopwatch.GetTimestamp())))
             {
-                Interlocked.Decrement(ref _queued);
+                Interlocked.Add(ref _queued, -_weight(rows[i]));
                 done.TrySetException(new EngineException(EngineErrorKind.Unavailable, ErrorReasons.ShuttingDown, null, "The engine is shutting down."));
             }
         }
@@ -86,7 +90,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         {
             batch.Clear();
             Fill(reader, batch);
-            Interlocked.Add(ref _queued, -batch.Count);
+            Interlocked.Add(ref _queued, -batch.Sum(item => _weight(item.Row)));
             batch.RemoveAll(item => item.Cancel.IsCancellationRequested || item.Done.Task.IsCompleted);
             if (batch.Count > 0) Run(batch);
         }
@@ -96,10 +100,19 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
     {
         if (!reader.TryRead(out var first)) return;
         batch.Add(first);
+        int rows = _weight(first.Row);
         long deadline = Stopwatch.GetTimestamp() + (long)(_maxDelay.TotalSeconds * Stopwatch.Frequency);
-        while (batch.Count < _maxBatch)
+        while (rows < _maxBatch)
         {
-            if (reader.TryRead(out var next)) { batch.Add(next); continue; }
+            if (reader.TryPeek(out var next))
+            {
+                int weight = _weight(next.Row);
+                if (rows + weight > _maxBatch) break;
+                reader.TryRead(out _);
+                batch.Add(next);
+                rows += weight;
+                continue;
+            }
             var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
             if (remaining <= TimeSpan.Zero) break;
             using var timeout = new CancellationTokenSource(remaining);
@@ -125,7 +138,7 @@ internal sealed class DynamicBatcher<TRow, TResult> : IAsyncDisposable
         {
             var results = _runBatch(rows, abandoned.Token);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            _onBatch?.Invoke(rows.Length, inferenceMs, QueueDepth);
+            _onBatch?.Invoke(rows.Sum(_weight), inferenceMs, QueueDepth);
             for (int i = 0; i < batch.Count; i++)
             {
                 double queueMs = Stopwatch.GetElapsedTime(batch[i].EnqueuedAt, start).TotalMilliseconds;

@@ -12,12 +12,16 @@ public enum EngineDevice
 /// <summary>Everything the engine needs to load a model and serve requests.</summary>
 public sealed record EngineOptions
 {
-    /// <summary>The contract-v1 ONNX file with the gradient and LRP outputs.</summary>
+    /// <summary>
+    /// The full graph (contract v1: gradient and LRP outputs). MODEL.gradient.onnx and MODEL.forward.onnx
+    /// beside it are loaded too where they exist, and requests run on the cheapest graph that serves them.
+    /// </summary>
     public required string ModelPath { get; init; }
 
     /// <summary>
-    /// The forward-only sibling used for classification and faithfulness checks. Null means
-    /// "<c>X.forward.onnx</c> beside <see cref="ModelPath"/> if it exists, else the full graph".
+    /// The forward graph: classification, rankings, faithfulness checks and, where it outputs attn, the
+    /// attention-only methods. Null means "<c>X.forward.onnx</c> beside <see cref="ModelPath"/> if it
+    /// exists, else the full graph".
     /// </summary>
     public string? ForwardModelPath { get; init; }
 
@@ -39,6 +43,12 @@ public sealed record EngineOptions
     public int MaxQueueSize { get; init; } = 256;
 
     public ImageLimits ImageLimits { get; init; } = new();
+
+    /// <summary>
+    /// Runs every target row with its own copy of the image even where the graph takes target_image, as
+    /// file sets made before target_image are run (tests compare both ways).
+    /// </summary>
+    internal bool OneImagePerTargetRow { get; init; }
 
     /// <summary>Called after every batch the engine runs (for metrics); must be cheap and not throw.</summary>
     public Action<BatchReport>? OnBatch { get; init; }

@@ -17,8 +17,10 @@ internal sealed class ExplainPlan
     /// <summary>The most method ids and targets one request may name (the proto's documented limits).</summary>
     internal const int MaxMethods = 16, MaxTargets = 64;
 
-    /// <summary>Several targets or a top-k need the ranking before the explaining run.</summary>
-    public bool NeedsForwardFirst => Targets.Count > 1 || Targets.Any(t => t.Kind == TargetKind.TopK);
+    /// <summary>A top-k target needs the ranking before the rows that explain it can be built.</summary>
+    public bool HasTopK => Targets.Any(t => t.Kind == TargetKind.TopK);
+
+    public bool AnyClassSpecific => Methods.Any(m => m.IsClassSpecific());
 
     internal static ExplainPlan Validate(ExplainOptions options, ModelDescription model)
     {
@@ -56,30 +58,37 @@ internal sealed class ExplainPlan
     }
 
     /// <summary>
-    /// Class indices to explain, in request order without duplicates. Without a ranking (one predicted
-    /// target) the result is [-1]: the graph resolves the argmax itself.
+    /// The target rows of the explaining run: class indices in request order without duplicates, -1 for
+    /// the predicted class where no ranking is known (the graph resolves the argmax in the same run).
+    /// Top-k targets need <paramref name="ranking"/>.
     /// </summary>
-    internal IReadOnlyList<long> ResolveTargets(double[]? logits, ModelDescription model)
+    internal IReadOnlyList<long> RowTargets(double[]? ranking, ModelDescription model)
     {
-        if (logits is null)
-        {
-            var only = Targets[0];
-            return [only.Kind == TargetKind.Predicted ? -1 : IndexOf(only, model)];
-        }
-        var ranking = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ToArray();
-        var resolved = new List<long>();
-        void Add(long index) { if (!resolved.Contains(index)) resolved.Add(index); }
+        var order = ranking is null ? null : Ranking(ranking);
+        return Classes(order, order?[0] ?? -1, model);
+    }
+
+    /// <summary>Class indices to explain, in request order without duplicates, given the ranking logits and the predicted class.</summary>
+    internal IReadOnlyList<long> ResolveTargets(double[] logits, long predicted, ModelDescription model) =>
+        Classes(Ranking(logits), predicted, model);
+
+    private List<long> Classes(int[]? ranking, long predicted, ModelDescription model)
+    {
+        var classes = new List<long>();
+        void Add(long index) { if (!classes.Contains(index)) classes.Add(index); }
         foreach (var target in Targets)
         {
             switch (target.Kind)
             {
-                case TargetKind.Predicted: Add(ranking[0]); break;
-                case TargetKind.TopK: foreach (int i in ranking.Take(target.Value)) Add(i); break;
+                case TargetKind.Predicted: Add(predicted); break;
+                case TargetKind.TopK: foreach (int i in ranking!.Take(target.Value)) Add(i); break;
                 default: Add(IndexOf(target, model)); break;
             }
         }
-        return resolved;
+        return classes;
     }
+
+    private static int[] Ranking(double[] logits) => Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ToArray();
 
     private static int IndexOf(TargetRequest target, ModelDescription model) =>
         target.Kind == TargetKind.ClassLabel ? IndexOfLabel(target.Label!, model) : target.Value;

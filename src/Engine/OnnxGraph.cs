@@ -1,48 +1,63 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Dermxai.Attribution;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Dermxai.Engine;
 
-/// <summary>The per-image outputs of one batch row (attention tensors [L, 1, H, N, N] as float32).</summary>
-internal sealed class RowOutputs
-{
-    public required double[] Logits { get; init; }
-    public required long Target { get; init; }
-    public float[]? Attn { get; init; }
-    public float[]? AttnGrad { get; init; }
-    public float[]? AttnRel { get; init; }
-}
-
-/// <summary>One ONNX Runtime session over one contract graph (full or forward-only), created once.</summary>
+/// <summary>
+/// One ONNX Runtime session over one graph of the file set ("full", "gradient" or "forward"), created
+/// once. What it can serve is read from its inputs and outputs, not from version numbers.
+/// </summary>
 internal sealed class OnnxGraph : IDisposable
 {
-    internal const string PixelInput = "pixel_values", TargetInput = "target_class";
+    internal const string PixelInput = "pixel_values", TargetInput = "target_class", TargetImageInput = "target_image";
     internal const string LogitsOutput = "logits", TargetOutput = "target";
     internal const string AttnOutput = "attn", AttnGradOutput = "attn_grad", AttnRelOutput = "attn_rel";
 
     private readonly InferenceSession _session;
     private readonly bool _float64;
-    private readonly bool _hasTargetInput;
 
     private OnnxGraph(InferenceSession session, string name, bool float64)
     {
         _session = session;
         Name = name;
         _float64 = float64;
-        _hasTargetInput = session.InputMetadata.ContainsKey(TargetInput);
+        TakesTargets = session.InputMetadata.ContainsKey(TargetInput);
+        TakesTargetImage = TakesTargets && session.InputMetadata.ContainsKey(TargetImageInput);
+        ReducedHeads = Metadata.GetValueOrDefault("dermxai.reduced_heads") == "true";
         if (!session.InputMetadata.ContainsKey(PixelInput) || !session.OutputMetadata.ContainsKey(LogitsOutput))
             throw new InvalidDataException($"The {name} graph lacks the contract's '{PixelInput}' input or '{LogitsOutput}' output.");
     }
 
+    /// <summary>"full", "gradient" or "forward": the name in logs and batch metrics.</summary>
     public string Name { get; }
     public IReadOnlyDictionary<string, string> Metadata => _session.ModelMetadata.CustomMetadataMap;
     public bool HasOutput(string name) => _session.OutputMetadata.ContainsKey(name);
 
-    /// <summary>The size of one axis of an output as declared in the graph; -1 if the output is absent or the axis is symbolic.</summary>
-    public int OutputDimension(string name, int axis) =>
-        _session.OutputMetadata.TryGetValue(name, out var output) && axis < output.Dimensions.Length ? output.Dimensions[axis] : -1;
+    /// <summary>The graph takes target_class rows (it has a backward pass).</summary>
+    public bool TakesTargets { get; }
+
+    /// <summary>
+    /// The graph takes target_image: R target rows explain B images, each image's forward pass runs once.
+    /// Without it (file sets made before) every target row carries its own copy of the image.
+    /// </summary>
+    public bool TakesTargetImage { get; }
+
+    /// <summary>Metadata dermxai.reduced_heads: head-reduced [L,·,N,N] maps instead of [L,·,H,N,N] tensors.</summary>
+    public bool ReducedHeads { get; }
+
+    /// <summary>True when the graph's outputs (and, for class-specific maps, its target input) cover the method.</summary>
+    public bool Serves(RelevanceMethod method) =>
+        (TakesTargets || !method.IsClassSpecific()) && GraphMaps.OutputsFor(method, ReducedHeads).All(HasOutput);
+
+    /// <summary>N of the graph's attention outputs as declared; -1 if it has none or the axis is symbolic.</summary>
+    public int TokenDimension()
+    {
+        foreach (var name in new[] { AttnOutput, GraphMaps.AttnMeanOutput })
+            if (_session.OutputMetadata.TryGetValue(name, out var output) && output.Dimensions.Length > 0)
+                return output.Dimensions[^1];
+        return -1;
+    }
 
     /// <summary>Opens the session on the chosen device; returns the device actually used.</summary>
     internal static (OnnxGraph Graph, string Device) Open(
@@ -86,31 +101,32 @@ internal sealed class OnnxGraph : IDisposable
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     /// <summary>
-    /// Runs <paramref name="pixels"/> ([B·3·S·S], float[] or double[]) with one target per row
-    /// (-1 = argmax) and splits the requested outputs per row. When <paramref name="abandoned"/> fires (no
-    /// caller waits for the result any more) ONNX Runtime is told to stop the run at its next node.
+    /// Runs one assembled batch and hands every job its slices of the outputs. When
+    /// <paramref name="abandoned"/> fires (no caller waits for the result any more) ONNX Runtime is told to
+    /// stop the run at its next node.
     /// </summary>
-    internal RowOutputs[] Run(Array pixels, int batch, int imageSize, long[] targets, ContractTensors fetch,
-        CancellationToken abandoned = default)
+    internal JobOutputs[] Run(GraphBatch batch, int imageSize, CancellationToken abandoned = default)
     {
         var outputNames = new List<string> { LogitsOutput };
-        if (_hasTargetInput) outputNames.Add(TargetOutput);
-        if (fetch.HasFlag(ContractTensors.Attention)) outputNames.Add(AttnOutput);
-        if (fetch.HasFlag(ContractTensors.AttentionGradient)) outputNames.Add(AttnGradOutput);
-        if (fetch.HasFlag(ContractTensors.AttentionRelevance)) outputNames.Add(AttnRelOutput);
+        if (TakesTargets && HasOutput(TargetOutput)) outputNames.Add(TargetOutput);
+        outputNames.AddRange(batch.Outputs);
 
-        long[] pixelShape = [batch, 3, imageSize, imageSize];
-        using var pixelValue = _float64
-            ? OrtValue.CreateTensorValueFromMemory((double[])pixels, pixelShape)
-            : OrtValue.CreateTensorValueFromMemory((float[])pixels, pixelShape);
+        long[] pixelShape = [batch.Images, 3, imageSize, imageSize];
         var inputNames = new List<string> { PixelInput };
-        var inputs = new List<OrtValue> { pixelValue };
-        OrtValue? targetValue = null;
-        if (_hasTargetInput)
+        var inputs = new List<OrtValue>
         {
-            targetValue = OrtValue.CreateTensorValueFromMemory(targets, [batch]);
+            _float64 ? OrtValue.CreateTensorValueFromMemory((double[])batch.Pixels, pixelShape)
+                     : OrtValue.CreateTensorValueFromMemory((float[])batch.Pixels, pixelShape),
+        };
+        if (TakesTargets)
+        {
             inputNames.Add(TargetInput);
-            inputs.Add(targetValue);
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(batch.Targets, [batch.Targets.Length]));
+        }
+        if (TakesTargetImage)
+        {
+            inputNames.Add(TargetImageInput);
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(batch.TargetImage, [batch.TargetImage.Length]));
         }
         try
         {
@@ -121,71 +137,12 @@ internal sealed class OnnxGraph : IDisposable
             using var stop = abandoned.Register(() => runOptions.Terminate = true);
             abandoned.ThrowIfCancellationRequested();
             using var results = _session.Run(runOptions, inputNames, inputs, outputNames);
-            return SplitRows(results, outputNames, batch, targets);
+            return GraphOutputs.Split(batch, outputNames, results, _float64);
         }
-        finally { targetValue?.Dispose(); }
-    }
-
-    private RowOutputs[] SplitRows(IReadOnlyList<OrtValue> results, List<string> names, int batch, long[] requested)
-    {
-        var logits = ToDouble(results[0]);
-        int classes = logits.Length / batch;
-        long[]? resolved = names.Contains(TargetOutput) ? results[names.IndexOf(TargetOutput)].GetTensorDataAsSpan<long>().ToArray() : null;
-        float[]?[] Per(string name) => names.Contains(name) ? SplitLayered(results[names.IndexOf(name)], batch) : new float[]?[batch];
-        var attn = Per(AttnOutput);
-        var grad = Per(AttnGradOutput);
-        var rel = Per(AttnRelOutput);
-
-        var rows = new RowOutputs[batch];
-        for (int b = 0; b < batch; b++)
+        finally
         {
-            var rowLogits = logits.AsSpan(b * classes, classes).ToArray();
-            rows[b] = new RowOutputs
-            {
-                Logits = rowLogits,
-                Target = resolved?[b] ?? (requested[b] >= 0 ? requested[b] : ArgMax(rowLogits)),
-                Attn = attn[b], AttnGrad = grad[b], AttnRel = rel[b],
-            };
+            foreach (var input in inputs) input.Dispose();
         }
-        return rows;
-    }
-
-    private double[] ToDouble(OrtValue value)
-    {
-        if (_float64) return value.GetTensorDataAsSpan<double>().ToArray();
-        var f = value.GetTensorDataAsSpan<float>();
-        var d = new double[f.Length];
-        for (int i = 0; i < f.Length; i++) d[i] = f[i];
-        return d;
-    }
-
-    /// <summary>[L, B, H, N, N] → B arrays of [L, 1, H, N, N], float32 (float64 outputs are cast).</summary>
-    private float[]?[] SplitLayered(OrtValue value, int batch)
-    {
-        var shape = value.GetTensorTypeAndShape().Shape;
-        int layers = (int)shape[0];
-        int perLayer = checked((int)(shape[2] * shape[3] * shape[4]));
-        var rows = new float[]?[batch];
-        for (int b = 0; b < batch; b++) rows[b] = GC.AllocateUninitializedArray<float>(layers * perLayer);
-        if (_float64)
-        {
-            var src = value.GetTensorDataAsSpan<double>();
-            for (int l = 0; l < layers; l++)
-            for (int b = 0; b < batch; b++)
-            {
-                var from = src.Slice((l * batch + b) * perLayer, perLayer);
-                var to = rows[b].AsSpan(l * perLayer, perLayer);
-                for (int i = 0; i < perLayer; i++) to[i] = (float)from[i];
-            }
-        }
-        else
-        {
-            var src = value.GetTensorDataAsSpan<float>();
-            for (int l = 0; l < layers; l++)
-            for (int b = 0; b < batch; b++)
-                src.Slice((l * batch + b) * perLayer, perLayer).CopyTo(rows[b].AsSpan(l * perLayer, perLayer));
-        }
-        return rows;
     }
 
     internal static int ArgMax(ReadOnlySpan<double> values)

@@ -19,7 +19,7 @@ public static class ServerCommandLine
     internal static readonly IReadOnlyList<Switch> Switches =
     [
         new("--model", "PATH", "Dermxai:Model", "contract-v1 ONNX model (relative: working dir, then repo root)", o => o.Model),
-        new("--forward-model", "PATH", "Dermxai:ForwardModel", "forward-only graph for Classify and faithfulness checks", o => o.ForwardModel ?? "MODEL.forward.onnx when present"),
+        new("--forward-model", "PATH", "Dermxai:ForwardModel", "forward graph (Classify, rankings, faithfulness; raw_attention and attention_rollout where it outputs attn)", o => o.ForwardModel ?? "MODEL.forward.onnx when present"),
         new("--device", Engine.EngineDevices.Choices, "Dermxai:Device", "where ONNX Runtime runs (auto: CUDA if it loads, else CPU)", o => o.Device),
         new("--urls", "URLS", null, "gRPC endpoints, ';'-separated; host localhost, an IP, [IPv6], *, + or a name (https: needs Dermxai:Tls)", _ => ServerOptions.DefaultUrls),
         new("--metrics-url", "URL", "Dermxai:MetricsUrl", "Prometheus endpoint (/metrics); empty disables it", o => o.MetricsUrl),

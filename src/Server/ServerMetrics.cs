@@ -20,7 +20,7 @@ internal sealed class ServerMetrics
         "dermxai_stage_seconds", "Time per stage (decode, queue, inference, attribution, render), by method ('classify' for Classify).",
         new HistogramConfiguration { LabelNames = ["stage", "method"], Buckets = SecondsBuckets });
     private readonly Histogram _batchRows = Metrics.CreateHistogram(
-        "dermxai_batch_rows", "Rows per ONNX Runtime batch, by graph (full or forward).",
+        "dermxai_batch_rows", "Rows per ONNX Runtime batch, by graph (full, gradient or forward).",
         new HistogramConfiguration { LabelNames = ["graph"], Buckets = [1, 2, 4, 8, 16, 32, 64] });
     private readonly Gauge _queueDepth = Metrics.CreateGauge(
         "dermxai_queue_depth", "Rows waiting for a batch after the last batch ran, by graph.", "graph");

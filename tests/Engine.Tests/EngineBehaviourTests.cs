@@ -211,4 +211,51 @@ public sealed class EngineBehaviourTests
         Assert.That(await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
         foreach (var call in calls) Assert.CatchAsync<OperationCanceledException>(() => call);
     }
+
+    [Test]
+    public async Task ACancelledCallsQueuedRowsAreDroppedWithoutARun()
+    {
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var started = new TaskCompletionSource();
+        using var release = new ManualResetEventSlim();
+        await using var batcher = new DynamicBatcher<int, int>((rows, _) =>
+        {
+            foreach (int row in rows) ran.Enqueue(row);
+            started.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return rows.ToArray();
+        }, 1, TimeSpan.Zero, 8);
+        var first = batcher.RunAsync([1], CancellationToken.None);
+        await started.Task;                                 // the worker holds row 1
+        using var cancel = new CancellationTokenSource();
+        var dropped = batcher.RunAsync([2, 3], cancel.Token);
+        cancel.Cancel();
+        release.Set();
+        await first;
+        Assert.CatchAsync<OperationCanceledException>(() => dropped);
+        await batcher.RunAsync([4], CancellationToken.None);
+        Assert.That(ran, Is.EqualTo(new[] { 1, 4 }), "rows 2 and 3 never reached a run");
+    }
+
+    [Test]
+    public async Task AnImageWithItsTargetRowsIsNeverSplitAcrossBatches()
+    {
+        var batches = new System.Collections.Concurrent.ConcurrentQueue<int[]>();
+        var started = new TaskCompletionSource();
+        using var release = new ManualResetEventSlim();
+        await using var batcher = new DynamicBatcher<int[], int>((items, _) =>
+        {
+            started.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(30));
+            batches.Enqueue(items.Select(i => i.Length).ToArray());
+            return items.Select(i => i.Length).ToArray();
+        }, 4, TimeSpan.Zero, 16, weight: item => item.Length);
+        var first = batcher.RunAsync([[0]], CancellationToken.None);
+        await started.Task;
+        var rest = new[] { batcher.RunAsync([[1, 1, 1]], CancellationToken.None), batcher.RunAsync([[2, 2]], CancellationToken.None),
+            batcher.RunAsync([[3]], CancellationToken.None) };
+        release.Set();
+        await Task.WhenAll(rest.Append(first));
+        Assert.That(batches, Is.EqualTo(new[] { new[] { 1 }, new[] { 3 }, new[] { 2, 1 } }), "rows of a batch: at most 4, items whole");
+    }
 }

@@ -125,6 +125,8 @@ def main():
     wanted = args.methods.split(",") if args.methods else list(calls)
 
     results = {}
+    report = {"threads": args.threads, "runs": args.runs, "torch": torch.__version__,
+              "python": platform.python_version(), "generic_rule": bool(generic), "methods": results}
     for name in wanted:
         if name not in calls:
             continue
@@ -132,10 +134,8 @@ def main():
         seconds = time_call(call, args.runs)
         results[name] = {"call": what, "p50_s": statistics.median(seconds), "seconds": seconds}
         print(f"reference {name}: p50 {results[name]['p50_s']:.3f} s ({what})", flush=True)
-    report = {"threads": args.threads, "runs": args.runs, "torch": torch.__version__,
-              "python": platform.python_version(), "generic_rule": bool(generic), "methods": results}
-    with open(args.out, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
+        with open(args.out, "w", encoding="utf-8") as handle:  # after each method: a cut-short run keeps what it has
+            json.dump(report, handle, indent=2)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 #   4. prints the table and writes results.md and results.json into --out
 # Usage: bench/cpu/run.sh [--threads 2] [--runs 5] [--precisions "float64 mixed float32"]
 #        [--methods "transformer_attribution generic_attention …"] [--image FILE] [--out DIR]
-#        [--reference DIR] [--reference-mm DIR] [--no-reference] [--keep-models]
+#        [--reference DIR] [--reference-mm DIR] [--no-reference] [--reference-methods "…"] [--keep-models]
 # Environment: DERMXAI_REFERENCE, DERMXAI_REFERENCE_MM (checkouts, as --reference, --reference-mm).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +17,7 @@ PY=${PYTHON:-/usr/bin/python3}
 threads=2 runs=5 precisions="float64 mixed float32" out=out/bench-cpu keep_models=0
 methods="transformer_attribution generic_attention attention_gradcam raw_attention attention_rollout classify transformer_attribution_top3"
 image=samples/images/sample_000003.jpg
-reference=${DERMXAI_REFERENCE:-} reference_mm=${DERMXAI_REFERENCE_MM:-} no_reference=0
+reference=${DERMXAI_REFERENCE:-} reference_mm=${DERMXAI_REFERENCE_MM:-} no_reference=0 reference_methods=
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2;; --runs) runs=$2; shift 2;;
@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
     --image) image=$2; shift 2;; --out) out=$2; shift 2;;
     --reference) reference=$2; shift 2;; --reference-mm) reference_mm=$2; shift 2;;
     --no-reference) no_reference=1; shift;; --keep-models) keep_models=1; shift;;
+    --reference-methods) reference_methods=$2; shift 2;;
     -h|--help) sed -n 2,11p "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -94,7 +95,7 @@ if [ -n "$reference" ] && [ -d "$reference/baselines/ViT" ]; then
   mm_args=(); [ -n "$reference_mm" ] && mm_args=(--reference-mm "$reference_mm")
   OMP_NUM_THREADS=$threads "$PY" bench/cpu/reference_timing.py --reference "$reference" "${mm_args[@]}" \
     --checkpoint "$checkpoint" --image "$image" --threads "$threads" --runs "$runs" \
-    --methods "${methods// /,}" --out "$out/raw/reference.json"
+    --methods "$(echo ${reference_methods:-$methods} | tr ' ' ',')" --out "$out/raw/reference.json"
 else
   echo "== NO REFERENCE: no checkout given (--reference DIR or DERMXAI_REFERENCE) and none could be cloned;"
   echo "   reporting Dermxai's numbers alone"

@@ -120,9 +120,11 @@ for precision in $precisions; do
       transformer_attribution_top3) call=(--rpc explain --method transformer_attribution --target top-k:3);;
       *) call=(--rpc explain --method "$method");;
     esac
-    for i in $(seq 0 "$runs"); do  # call 0 warms up and is not counted
+    # call 0 warms up and is not counted; 200 ms: one call each (any ViT-B call takes longer), while
+    # a shorter window can close before the client's first call starts (JIT)
+    for i in $(seq 0 "$runs"); do
       "${cli_cmd[@]}" bench --server "http://127.0.0.1:$port" "${call[@]}" --image "$image" \
-        --concurrency 1 --warmup 0 --duration 1ms --json "$out/raw/dermxai-$precision-$method-$i.json" \
+        --concurrency 1 --warmup 0 --duration 200ms --json "$out/raw/dermxai-$precision-$method-$i.json" \
         >/dev/null 2>>"$out/raw/client.log" || true
     done
     echo "   $method done"

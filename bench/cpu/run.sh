@@ -124,7 +124,7 @@ for precision in $precisions; do
     # a shorter window can close before the client's first call starts (JIT)
     for i in $(seq 0 "$runs"); do
       "${cli_cmd[@]}" bench --server "http://127.0.0.1:$port" "${call[@]}" --image "$image" \
-        --concurrency 1 --warmup 0 --duration 200ms --json "$out/raw/dermxai-$precision-$method-$i.json" \
+        --concurrency 1 --warmup 0 --duration 200ms --deadline 900 --json "$out/raw/dermxai-$precision-$method-$i.json" \
         >/dev/null 2>>"$out/raw/client.log" || true
     done
     echo "   $method done"

@@ -63,7 +63,7 @@ def markdown(report):
     precisions, lines = report["precisions"], []
     reference = report["reference"]
     lines.append(f"# CPU side by side: reference vs Dermxai ({report['threads']} threads each, "
-                 f"p50 of {report['runs']} runs after 1 warm-up)")
+                 f"p50 of {report['runs']} run(s) after 1 warm-up)")
     lines.append("")
     lines.append(report["machine"].replace("\n", "  \n"))
     lines.append("")

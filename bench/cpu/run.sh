@@ -97,8 +97,11 @@ if [ -n "$reference" ] && [ -d "$reference/baselines/ViT" ]; then
     --checkpoint "$checkpoint" --image "$image" --threads "$threads" --runs "$runs" \
     --methods "$(echo ${reference_methods:-$methods} | tr ' ' ',')" --out "$out/raw/reference.json"
 else
-  echo "== NO REFERENCE: no checkout given (--reference DIR or DERMXAI_REFERENCE) and none could be cloned;"
-  echo "   reporting Dermxai's numbers alone"
+  if [ "$no_reference" = 1 ]; then echo "== NO REFERENCE (--no-reference): reporting Dermxai's numbers alone"
+  else
+    echo "== NO REFERENCE: no checkout given (--reference DIR or DERMXAI_REFERENCE) and none could be cloned;"
+    echo "   reporting Dermxai's numbers alone"
+  fi
 fi
 
 # --- Dermxai: one server per export, each method as 1 warm-up call + --runs single calls

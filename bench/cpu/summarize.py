@@ -68,8 +68,8 @@ def markdown(report):
     lines.append(report["machine"].replace("\n", "  \n"))
     lines.append("")
     if reference is None:
-        lines.append("**No reference run**: no checkout of hila-chefer/Transformer-Explainability was given "
-                     "or could be cloned; Dermxai's numbers alone.")
+        lines.append("**No reference run** (`--no-reference`, or no checkout of hila-chefer/Transformer-Explainability "
+                     "was given or could be cloned): Dermxai's numbers alone.")
     else:
         lines.append(f"Reference: torch {reference['torch']} eager, float32; "
                      + "; ".join(report["reference_sources"].splitlines()))

@@ -212,6 +212,21 @@ public sealed class DermxaiEngine : IAsyncDisposable
         return RunDirect(_graphs.Full, pixels.Select((p, i) => new GraphJob(p, [targets[i]], outputs)).ToArray(), default);
     }
 
+    /// <summary>
+    /// One full-graph run over the batch (one target row per image), bypassing the batcher, and each row's
+    /// maps for <paramref name="methods"/> in their order, read as an Explain call reads them (evaluation).
+    /// </summary>
+    internal (JobOutputs Job, float[][] Grids)[] ExplainDirect(IReadOnlyList<Array> pixels, long[] targets,
+        IReadOnlyList<RelevanceMethod> methods, int startLayer)
+    {
+        var graph = _graphs.Full;
+        var outputs = methods.SelectMany(m => GraphMaps.OutputsFor(m, graph.ReducedHeads)).Distinct().ToArray();
+        var jobs = pixels.Select((p, i) => new GraphJob(p, [targets[i]], outputs)).ToArray();
+        return graph.Run(GraphBatch.Build(jobs, graph, Options.OneImagePerTargetRow, Model.IsFloat64), Model.ImageSize)
+            .Select(job => (job, methods.Select(m => GraphMaps.Compute(m, job, Model, graph.ReducedHeads, startLayer)).ToArray()))
+            .ToArray();
+    }
+
     private RowOutputs[] RunDirect(OnnxGraph graph, GraphJob[] jobs, CancellationToken abandoned) =>
         graph.Run(GraphBatch.Build(jobs, graph, Options.OneImagePerTargetRow, Model.IsFloat64), Model.ImageSize, abandoned)
             .Select(RowOutputs.From).ToArray();

@@ -41,16 +41,11 @@ public static class EngineBatches
             if (target < -1 || target >= engine.Model.NumClasses)
                 throw new ArgumentOutOfRangeException(nameof(targets), target, $"Classes are 0 to {engine.Model.NumClasses - 1}, or -1 for the predicted one.");
         CheckPixels(engine.Model, pixels);
-        var fetch = methods.Aggregate(ContractTensors.None, (f, m) => f | m.Needs());
-        var rows = engine.RunFullGraph(pixels, targets.Select(t => (long)t).ToArray(), fetch);
-        var shape = engine.Model.ContractShape(batch: 1);
-        int cells = engine.Model.GridSize * engine.Model.GridSize;
-        return rows.Select(row => new BatchMaps(row.Logits, (int)row.Target, methods.Distinct().ToDictionary(m => m, m =>
-        {
-            var grid = new float[cells];
-            RelevanceMaps.Compute(m, shape, row.Attn ?? [], row.AttnGrad ?? [], row.AttnRel ?? [], startLayer, grid);
-            return grid;
-        }))).ToArray();
+        var distinct = methods.Distinct().ToArray();
+        return engine.ExplainDirect(pixels, targets.Select(t => (long)t).ToArray(), distinct, startLayer)
+            .Select(row => new BatchMaps(row.Job.Logits, (int)row.Job.Targets[0],
+                distinct.Select((m, i) => (m, grid: row.Grids[i])).ToDictionary(p => p.m, p => p.grid)))
+            .ToArray();
     }
 
     /// <summary>The logits of every row, from one run of the forward-only graph (the full graph when there is none).</summary>

@@ -4,11 +4,16 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 // GraphRunner --model MODEL.onnx --out DIR --input NAME=FILE.npy [--input NAME=FILE.npy ...] [--threads N]
-// Runs the graph once on the CPU execution provider (graph optimisation ALL) and writes each output
-// as DIR/NAME.npy; prints one line per output. Exit 2 on bad arguments, 1 on a failed run.
+//             [--repeat N] [--profile PREFIX] [--optimization basic|all]
+// Runs the graph on the CPU execution provider (graph optimisation ALL unless told) and writes each
+// output of the last run as DIR/NAME.npy; prints each run's time and one line per output. --profile
+// writes ONNX Runtime's per-node profile (chrome trace JSON) beside PREFIX. Exit 2 on bad arguments,
+// 1 on a failed run.
 var inputs = new List<(string Name, string Path)>();
 string? model = null, outDir = null;
-int threads = 2;
+int threads = 2, repeat = 1;
+string? profile = null;
+var optimization = GraphOptimizationLevel.ORT_ENABLE_ALL;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -17,6 +22,11 @@ for (int i = 0; i < args.Length; i++)
         case "--model": model = Next(); break;
         case "--out": outDir = Next(); break;
         case "--threads": threads = int.Parse(Next()); break;
+        case "--repeat": repeat = Math.Max(1, int.Parse(Next())); break;
+        case "--profile": profile = Next(); break;
+        case "--optimization":
+            optimization = Next() == "basic" ? GraphOptimizationLevel.ORT_ENABLE_BASIC : GraphOptimizationLevel.ORT_ENABLE_ALL;
+            break;
         case "--input":
             var pair = Next().Split('=', 2);
             if (pair.Length != 2) { Console.Error.WriteLine("GraphRunner: --input needs NAME=FILE.npy."); return 2; }
@@ -35,10 +45,11 @@ try
     Directory.CreateDirectory(outDir);
     using var options = new SessionOptions
     {
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        GraphOptimizationLevel = optimization,
         IntraOpNumThreads = threads,
         InterOpNumThreads = 1,
     };
+    if (profile is not null) { options.EnableProfiling = true; options.ProfileOutputPathPrefix = profile; }
     using var session = new InferenceSession(model, options);
     var feeds = new List<NamedOnnxValue>();
     foreach (var (name, path) in inputs)
@@ -52,10 +63,16 @@ try
             _ => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(MemoryMarshal.Cast<byte, long>(array.Data).ToArray(), dims)),
         });
     }
-    var started = System.Diagnostics.Stopwatch.StartNew();
-    using var results = session.Run(feeds);
-    Console.WriteLine($"run: {started.Elapsed.TotalMilliseconds:F0} ms, ONNX Runtime {OrtEnv.Instance().GetVersionString()}, CPU, {threads} threads");
-    foreach (var result in results)
+    IDisposableReadOnlyCollection<DisposableNamedOnnxValue>? results = null;
+    for (int run = 1; run <= repeat; run++)
+    {
+        results?.Dispose();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        results = session.Run(feeds);
+        Console.WriteLine($"run {run}: {started.Elapsed.TotalMilliseconds:F0} ms, ONNX Runtime {OrtEnv.Instance().GetVersionString()}, CPU, {threads} threads");
+    }
+    if (profile is not null) Console.WriteLine($"profile -> {session.EndProfiling()}");
+    foreach (var result in results!)
     {
         var path = Path.Combine(outDir, result.Name + ".npy");
         switch (result.Value)
@@ -67,6 +84,7 @@ try
         }
         Console.WriteLine($"output {result.Name} -> {path}");
     }
+    results.Dispose();
     return 0;
 }
 catch (Exception e) when (e is OnnxRuntimeException or IOException or InvalidDataException or ArgumentException or FormatException)

@@ -36,6 +36,14 @@ public sealed record EngineOptions
     /// <summary>Largest batch formed from concurrent requests (rows = image × target pairs).</summary>
     public int MaxBatchSize { get; init; } = 8;
 
+    /// <summary>
+    /// Runs of at most this many rows keep ONNX Runtime's CPU arena for the next run; larger runs give
+    /// its free chunks back, so memory does not stay at a large batch's high-water mark. Re-allocating
+    /// (and page-faulting) a run's intermediate tensors costs about a sixth of a ViT-B
+    /// transformer_attribution call on 2 cores (docs/memory.md). 0: every run gives them back.
+    /// </summary>
+    public int ArenaKeepRows { get; init; } = 1;
+
     /// <summary>How long the batcher waits for more rows after the first one arrives.</summary>
     public TimeSpan MaxQueueDelay { get; init; } = TimeSpan.FromMilliseconds(5);
 

@@ -16,12 +16,14 @@ internal sealed class OnnxGraph : IDisposable
 
     private readonly InferenceSession _session;
     private readonly bool _float64;
+    private readonly int _arenaKeepRows;
 
-    private OnnxGraph(InferenceSession session, string name, bool float64)
+    private OnnxGraph(InferenceSession session, string name, bool float64, int arenaKeepRows)
     {
         _session = session;
         Name = name;
         _float64 = float64;
+        _arenaKeepRows = arenaKeepRows;
         TakesTargets = session.InputMetadata.ContainsKey(TargetInput);
         TakesTargetImage = TakesTargets && session.InputMetadata.ContainsKey(TargetImageInput);
         ReducedHeads = Metadata.GetValueOrDefault("dermxai.reduced_heads") == "true";
@@ -71,7 +73,7 @@ internal sealed class OnnxGraph : IDisposable
                 using var cuda = new OrtCUDAProviderOptions();
                 cuda.UpdateOptions(new Dictionary<string, string> { ["use_tf32"] = options.UseTf32 ? "1" : "0" });
                 sessionOptions.AppendExecutionProvider_CUDA(cuda);
-                return (new OnnxGraph(new InferenceSession(path, sessionOptions), name, float64), "cuda");
+                return (new OnnxGraph(new InferenceSession(path, sessionOptions), name, float64, options.ArenaKeepRows), "cuda");
             }
             catch (Exception e) when (options.Device == EngineDevice.Auto && e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
@@ -81,7 +83,7 @@ internal sealed class OnnxGraph : IDisposable
             finally { sessionOptions.Dispose(); }
         }
         using var cpuOptions = CreateSessionOptions(options, float64);
-        return (new OnnxGraph(new InferenceSession(path, cpuOptions), name, float64), "cpu");
+        return (new OnnxGraph(new InferenceSession(path, cpuOptions), name, float64, options.ArenaKeepRows), "cpu");
     }
 
     /// <summary>
@@ -131,9 +133,8 @@ internal sealed class OnnxGraph : IDisposable
         try
         {
             using var runOptions = new RunOptions();
-            // ORT's CPU arena otherwise keeps the high-water mark of the largest batch (attention tensors
-            // and their gradients) for the life of the process; free chunks go back after each run.
-            runOptions.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
+            if (Math.Max(batch.Images, batch.Targets.Length) > _arenaKeepRows)
+                runOptions.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
             using var stop = abandoned.Register(() => runOptions.Terminate = true);
             abandoned.ThrowIfCancellationRequested();
             using var results = _session.Run(runOptions, inputNames, inputs, outputNames);

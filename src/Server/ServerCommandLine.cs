@@ -28,6 +28,7 @@ public static class ServerCommandLine
         new("--max-batch-size", "N", "Dermxai:MaxBatchSize", "rows per ONNX Runtime run, formed from concurrent requests", o => o.MaxBatchSize),
         new("--max-queue-delay-ms", "MS", "Dermxai:MaxQueueDelayMs", "longest wait for a batch to fill", o => o.MaxQueueDelayMs),
         new("--max-queue-size", "N", "Dermxai:MaxQueueSize", "rows waiting; beyond it calls get RESOURCE_EXHAUSTED", o => o.MaxQueueSize),
+        new("--arena-keep-rows", "N", "Dermxai:ArenaKeepRows", "runs of at most N rows keep ONNX Runtime's CPU arena (faster); larger runs give memory back", o => o.ArenaKeepRows),
         new("--intra-op-threads", "N", "Dermxai:IntraOpThreads", "CPU threads per ONNX Runtime run (0: ONNX Runtime's choice)", o => o.IntraOpThreads),
         new("--require-model", "true|false", "Dermxai:RequireModel", "false: start without a model (UNAVAILABLE, health NOT_SERVING)", o => o.RequireModel),
         new("--json-logs", "true|false", "Dermxai:JsonLogs", "structured JSON log lines", o => o.JsonLogs),

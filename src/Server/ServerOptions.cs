@@ -31,6 +31,8 @@ public sealed class ServerOptions
 
     [Range(1, 1024)]
     public int MaxBatchSize { get; set; } = EngineDefaults.MaxBatchSize;
+    [Range(0, 1024)]
+    public int ArenaKeepRows { get; set; } = EngineDefaults.ArenaKeepRows;
     [Range(0, 10_000)]
     public double MaxQueueDelayMs { get; set; } = EngineDefaults.MaxQueueDelay.TotalMilliseconds;
     [Range(1, 1_000_000)]
@@ -74,6 +76,7 @@ public sealed class ServerOptions
         UseTf32 = UseTf32,
         IntraOpThreads = IntraOpThreads,
         MaxBatchSize = MaxBatchSize,
+        ArenaKeepRows = ArenaKeepRows,
         MaxQueueDelay = TimeSpan.FromMilliseconds(MaxQueueDelayMs),
         MaxQueueSize = MaxQueueSize,
         ImageLimits = new ImageLimits

@@ -64,19 +64,27 @@ def linear(x, weight, bias):
 
 
 def safe_div(a, b):
-    """The reference's safe_divide: a / (b + 1e-9) where b ≠ 0, else 0."""
+    """The reference's safe_divide: a / (b + 1e-9) where b ≠ 0, else 0. Scalar constants, so the
+    graph has no ConstantOfShape per division."""
     den = b + SAFE_DIV_EPS
-    den = torch.where(den == 0, torch.full_like(den, SAFE_DIV_EPS), den)
-    return torch.where(b != 0, a / den, torch.zeros_like(den))
+    den = torch.where(den == 0, torch.full((), SAFE_DIV_EPS, dtype=den.dtype), den)
+    return torch.where(b != 0, a / den, torch.zeros((), dtype=a.dtype))
 
 
-def linear_relevance(x, weight, relevance):
-    """b.2, alpha 1 / beta 0: only the x_j·w_ij ≥ 0 contributions, one shared denominator."""
+def linear_denominator(x, weight):
+    """b.2's denominator, Σ_j of the x_j·w_ij ≥ 0 contributions. It depends on the image only, not on
+    the target: computed once per image, it is shared by the image's target rows."""
     w_pos, w_neg = torch.clamp(weight, min=0), torch.clamp(weight, max=0)
-    x_pos, x_neg = torch.clamp(x, min=0), torch.clamp(x, max=0)
-    z = torch.matmul(x_pos, w_pos.t()) + torch.matmul(x_neg, w_neg.t())
+    return torch.matmul(torch.clamp(x, min=0), w_pos.t()) + torch.matmul(torch.clamp(x, max=0), w_neg.t())
+
+
+def linear_relevance(x, weight, relevance, denominator=None):
+    """b.2, alpha 1 / beta 0: only the x_j·w_ij ≥ 0 contributions, one shared denominator
+    (`linear_denominator(x, weight)`, computed here when not given)."""
+    z = linear_denominator(x, weight) if denominator is None else denominator
     s = safe_div(relevance, z)
-    return x_pos * torch.matmul(s, w_pos) + x_neg * torch.matmul(s, w_neg)
+    w_pos, w_neg = torch.clamp(weight, min=0), torch.clamp(weight, max=0)
+    return torch.clamp(x, min=0) * torch.matmul(s, w_pos) + torch.clamp(x, max=0) * torch.matmul(s, w_neg)
 
 
 def sum_per_image(t, dtype):

@@ -15,6 +15,10 @@ def _rows(value, image_index):
 class _Cache:
     __slots__ = ()
 
+    def __init__(self):
+        for name in self.__slots__:
+            setattr(self, name, None)
+
     def _map(self, fn):
         result = type(self)()
         for name in self.__slots__:
@@ -31,9 +35,10 @@ class _Cache:
 
 class BlockCache(_Cache):
     """Every activation of one block that the gradient and relevance passes read. `aout` and `f2`
-    are the residual summands (after LayerScale); q and k are after q/k norm (qn, kn: its parts)."""
+    are the residual summands (after LayerScale); q and k are after q/k norm (qn, kn: its parts).
+    z_*: the LRP denominators of the block's linear layers (set only where the LRP pass is built)."""
     __slots__ = ("x_in", "ln1", "qn", "kn", "q", "k", "v", "qk", "attn", "attn_v", "o", "aout", "xmid",
-                 "ln2", "f1", "gl", "f2")
+                 "ln2", "f1", "gl", "f2", "z_qkv", "z_proj", "z_fc1", "z_fc2")
 
 
 class Readout(_Cache):

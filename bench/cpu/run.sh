@@ -104,7 +104,7 @@ else
   fi
 fi
 
-# --- Dermxai: one server per export, each method as 1 warm-up call + --runs single calls
+# --- Dermxai: one server per export; per method one bench process, 1 warm-up call + --runs single calls
 port=5300
 for precision in $precisions; do
   log=$out/raw/server-$precision.log
@@ -123,13 +123,11 @@ for precision in $precisions; do
       transformer_attribution_top3) call=(--rpc explain --method transformer_attribution --target top-k:3);;
       *) call=(--rpc explain --method "$method");;
     esac
-    # call 0 warms up and is not counted; 200 ms: one call each (any ViT-B call takes longer), while
-    # a shorter window can close before the client's first call starts (JIT)
-    for i in $(seq 0 "$runs"); do
-      "${cli_cmd[@]}" bench --server "http://127.0.0.1:$port" "${call[@]}" --image "$image" \
-        --concurrency 1 --warmup 0 --duration 200ms --deadline 900 --json "$out/raw/dermxai-$precision-$method-$i.json" \
-        >/dev/null 2>>"$out/raw/client.log" || true
-    done
+    # one client process per method: its first call warms up the server and the client (JIT,
+    # connection) and is not counted; then --runs calls, one at a time
+    "${cli_cmd[@]}" bench --server "http://127.0.0.1:$port" "${call[@]}" --image "$image" \
+      --concurrency 1 --warmup-requests 1 --requests "$runs" --deadline 900 \
+      --json "$out/raw/dermxai-$precision-$method.json" >/dev/null 2>>"$out/raw/client.log" || true
     echo "   $method done"
   done
   stop_server

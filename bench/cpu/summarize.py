@@ -3,7 +3,6 @@ import argparse
 import glob
 import json
 import os
-import statistics
 
 LABELS = {
     "transformer_attribution": "transformer_attribution",
@@ -16,22 +15,26 @@ LABELS = {
 }
 
 
-def dermxai_calls(raw, precision, method, runs):
-    """p50 over the counted single-call runs (file 0 is the warm-up), and the errors seen."""
-    seconds, errors = [], []
-    for i in range(1, runs + 1):
-        path = os.path.join(raw, f"dermxai-{precision}-{method}-{i}.json")
-        if not os.path.exists(path):
-            errors.append("no result")
-            continue
-        with open(path, encoding="utf-8") as handle:
-            summary = json.load(handle)
-        p50 = next((l["latency"] for l in summary.get("latencyDistribution") or [] if l["percentage"] == 50), None)
-        if p50 is None:
-            errors.extend(summary.get("errorDistribution", {}).keys() or ["no call"])
-        else:
-            seconds.append(p50 / 1e9)
-    return {"p50_s": statistics.median(seconds) if seconds else None, "seconds": seconds, "errors": errors}
+def dermxai_calls(raw, precision, method):
+    """One method's `dermxai bench --warmup-requests 1 --requests N` summary (ghz-shaped; the warm-up
+    call is not in it): the p50 of its successful calls (ghz's nearest rank) and the errors seen."""
+    path = os.path.join(raw, f"dermxai-{precision}-{method}.json")
+    if not os.path.exists(path):
+        return {"p50_s": None, "calls": 0, "errors": ["no result"]}
+    with open(path, encoding="utf-8") as handle:
+        summary = json.load(handle)
+    p50 = next((l["latency"] for l in summary.get("latencyDistribution") or [] if l["percentage"] == 50), None)
+    errors = [error for error, count in (summary.get("errorDistribution") or {}).items() for _ in range(count)]
+    if p50 is None and not errors:
+        errors = ["no call"]
+    ok = p50 is not None
+    return {
+        "p50_s": p50 / 1e9 if ok else None,
+        "calls": summary.get("count", 0),
+        "fastest_s": summary["fastest"] / 1e9 if ok else None,
+        "slowest_s": summary["slowest"] / 1e9 if ok else None,
+        "errors": errors,
+    }
 
 
 def graph_files(models, precision):
@@ -85,8 +88,9 @@ def markdown(report):
                      + " | ".join(cells) + " |")
     lines.append("")
     lines.append("(×: reference p50 / Dermxai p50; above 1 Dermxai is faster. Dermxai's time is one gRPC call "
-                 "of `dermxai bench --concurrency 1` and includes JPEG decoding and preprocessing; the "
-                 "reference's is the model work on a ready tensor.)")
+                 "of `dermxai bench --concurrency 1 --warmup-requests 1 --requests N`, one client process per "
+                 "method, and includes JPEG decoding and preprocessing; the reference's is the model work on a "
+                 "ready tensor.)")
     if reference is not None:
         lines.append("")
         lines.append("Reference calls: " + "; ".join(
@@ -120,7 +124,7 @@ def main():
         "reference_sources": read_text(os.path.join(raw, "reference_sources.txt")),
         "reference": None if reference is None else {k: v for k, v in reference.items() if k != "methods"},
         "methods": {m: {"reference": (reference or {}).get("methods", {}).get(m),
-                        "dermxai": {p: dermxai_calls(raw, p, m, args.runs) for p in precisions}}
+                        "dermxai": {p: dermxai_calls(raw, p, m) for p in precisions}}
                     for m in methods},
         "graphs": {p: graph_files(os.path.join(args.out, "models"), p) for p in precisions},
     }

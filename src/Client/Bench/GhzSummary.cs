@@ -30,7 +30,10 @@ internal sealed record GhzSummary(
 
     public long Percentile(int percentage) => LatencyDistribution.FirstOrDefault(l => l.Percentage == percentage)?.Latency ?? 0;
 
-    public static GhzSummary From(CallSamples run, GhzOptions options)
+    /// <summary>ghz's end reasons: "timeout" when the run's time is up, "normal" when its call count is done.</summary>
+    public const string TimeUp = "timeout", CountDone = "normal";
+
+    public static GhzSummary From(CallSamples run, GhzOptions options, string endReason = TimeUp)
     {
         var samples = run.Snapshot();
         var okLatencies = samples.Where(s => s.Status == StatusCode.OK).Select(s => Nanoseconds(s.LatencyTicks)).Order().ToArray();
@@ -38,7 +41,7 @@ internal sealed record GhzSummary(
         var total = (long)(run.Elapsed.Ticks * 100L);
         return new GhzSummary(
             DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:sszzz"),
-            "timeout",
+            endReason,
             options,
             samples.Count,
             total,

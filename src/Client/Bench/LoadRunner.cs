@@ -5,8 +5,8 @@ namespace Dermxai.Client.Bench;
 
 /// <summary>
 /// Drives one RPC in a closed loop (N callers back to back) or an open loop (a fixed start rate),
-/// for a fixed time, recording every call. Calls still in flight when the time is up are awaited
-/// and counted; the run's wall time runs until the last one returns.
+/// for a fixed time or, closed loop, a fixed number of calls, recording every call. Calls still in
+/// flight when the time is up are awaited and counted; the run's wall time runs until the last one returns.
 /// </summary>
 internal sealed class LoadRunner(Func<CancellationToken, Task> call)
 {
@@ -20,6 +20,22 @@ internal sealed class LoadRunner(Func<CancellationToken, Task> call)
         var callers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             while (Stopwatch.GetElapsedTime(start) < duration && !cancellation.IsCancellationRequested)
+                samples.Add(await TimeOneCallAsync(cancellation));
+        }, cancellation));
+        await Task.WhenAll(callers);
+        samples.Elapsed = Stopwatch.GetElapsedTime(start);
+        return samples;
+    }
+
+    /// <summary>Closed loop until exactly <paramref name="calls"/> calls have been made, shared by the callers.</summary>
+    public async Task<CallSamples> RunCountedClosedLoopAsync(int concurrency, long calls, CancellationToken cancellation)
+    {
+        var samples = new CallSamples();
+        long claimed = 0;
+        var start = Stopwatch.GetTimestamp();
+        var callers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (!cancellation.IsCancellationRequested && Interlocked.Increment(ref claimed) <= calls)
                 samples.Add(await TimeOneCallAsync(cancellation));
         }, cancellation));
         await Task.WhenAll(callers);

@@ -32,7 +32,8 @@ internal static class DermxaiCli
         config.AddCommand<HealthCommand>("health");
         config.AddCommand<BenchCommand>("bench")
             .WithExample("bench", "--image", "photo.jpg", "--rpc", "classify", "--concurrency", "16", "--duration", "30s", "--json", "bench.json")
-            .WithExample("bench", "--image", "photo.jpg", "--rpc", "explain", "--rps", "20", "--duration", "1m");
+            .WithExample("bench", "--image", "photo.jpg", "--rpc", "explain", "--rps", "20", "--duration", "1m")
+            .WithExample("bench", "--image", "photo.jpg", "--rpc", "explain", "--concurrency", "1", "--warmup-requests", "1", "--requests", "5", "--json", "bench.json");
         config.AddCommand<PayloadCommand>("payload").IsHidden();
     }
 

@@ -10,7 +10,7 @@ using Spectre.Console.Cli;
 
 namespace Dermxai.Client.Commands;
 
-[Description("Load test: closed loop (--concurrency) or open loop (--rps); throughput, latency percentiles and errors by status, as a table and as ghz-shaped JSON.")]
+[Description("Load test: closed loop (--concurrency) or open loop (--rps), for a --duration or, closed loop, a number of --requests; throughput, latency percentiles and errors by status, as a table and as ghz-shaped JSON.")]
 internal sealed class BenchCommand(CliConsoles consoles) : AsyncCommand<BenchSettings>
 {
     private static readonly JsonSerializerOptions GhzJson = new() { WriteIndented = true };
@@ -19,27 +19,15 @@ internal sealed class BenchCommand(CliConsoles consoles) : AsyncCommand<BenchSet
     {
         using var connection = DermxaiConnection.Open(settings);
         var runner = new LoadRunner(CallFor(connection, settings.BuildRequest()));
-        var mode = settings.OpenLoop ? $"open loop at {settings.Rps.ToString(CultureInfo.InvariantCulture)} rps" : $"concurrency {settings.Concurrency}";
+        var mode = BenchPhases.LoadShape(settings);
+        var run = await BenchPhases.RunAsync(runner, settings, consoles.Error.Line, cancellation);
 
-        if (settings.WarmupDuration > TimeSpan.Zero)
-        {
-            consoles.Error.Line($"Warming up {settings.WarmupDuration.TotalSeconds:0.#} s: {settings.CallName}, {mode}");
-            await RunAsync(runner, settings, settings.WarmupDuration, cancellation);
-        }
-        consoles.Error.Line($"Measuring {settings.MeasuredDuration.TotalSeconds:0.#} s: {settings.CallName}, {mode}");
-        var run = await RunAsync(runner, settings, settings.MeasuredDuration, cancellation);
-
-        var summary = GhzSummary.From(run, Options(settings));
+        var summary = GhzSummary.From(run, Options(settings), settings.CountsRequests ? GhzSummary.CountDone : GhzSummary.TimeUp);
         consoles.Human(settings.Json).Write(SummaryTable(summary, settings.CallName, mode));
         if (summary.StatusCodeDistribution.Keys.Any(k => k != "OK")) consoles.Human(settings.Json).Write(StatusTable(summary));
         if (settings.Json is not null) JsonOutput.Write(consoles.Out, settings.Json, summary, GhzJson);
         return summary.Count > 0 && summary.ErrorDistribution.Count == 0 ? CommandResults.Success : CommandResults.SomeFailed;
     }
-
-    private static Task<CallSamples> RunAsync(LoadRunner runner, BenchSettings settings, TimeSpan duration, CancellationToken cancellation) =>
-        settings.OpenLoop
-            ? runner.RunOpenLoopAsync(settings.Rps, settings.MaxInFlight, duration, cancellation)
-            : runner.RunClosedLoopAsync(settings.Concurrency, duration, cancellation);
 
     private static Func<CancellationToken, Task> CallFor(DermxaiConnection connection, Google.Protobuf.IMessage request) => request switch
     {

@@ -33,4 +33,22 @@ public sealed class BenchCommandTests
         Assert.That(root.GetProperty("slowest").GetInt64(), Is.GreaterThanOrEqualTo(latencies[^1]));
         Assert.That(root.GetProperty("histogram").EnumerateArray().Sum(b => b.GetProperty("count").GetInt64()), Is.EqualTo(count));
     }
+
+    [Test]
+    public async Task A_counted_bench_measures_exactly_the_requests_asked_for()
+    {
+        using var temp = new TempFolder();
+        var run = await CliRun.RunAsync("bench", "--server", LiveServer.Url, "--image", TestPaths.GoldenImages[0],
+            "--rpc", "classify", "--concurrency", "2", "--warmup-requests", "2", "--requests", "3", "--json", temp.File("bench.json"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(0));
+        Assert.That(run.Error, Does.Contain("Warming up 2 calls").And.Contain("Measuring 3 calls"));
+        using var summary = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json")));
+        var root = summary.RootElement;
+        Assert.That(root.GetProperty("count").GetInt64(), Is.EqualTo(3));
+        Assert.That(root.GetProperty("statusCodeDistribution").GetProperty("OK").GetInt64(), Is.EqualTo(3));
+        Assert.That(root.GetProperty("endReason").GetString(), Is.EqualTo("normal"));
+        Assert.That(root.GetProperty("options").GetProperty("duration").GetInt64(), Is.EqualTo(0));
+        Assert.That(root.GetProperty("histogram").EnumerateArray().Sum(b => b.GetProperty("count").GetInt64()), Is.EqualTo(3));
+    }
 }

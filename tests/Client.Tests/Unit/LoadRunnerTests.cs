@@ -32,4 +32,18 @@ public sealed class LoadRunnerTests
         Assert.That(samples, Has.Count.EqualTo(10));
         Assert.That(samples.Count(s => s.Status == StatusCode.ResourceExhausted && s.Error == "queue full"), Is.EqualTo(5));
     }
+
+    [TestCase(1, 7)]
+    [TestCase(4, 7)]
+    [TestCase(8, 3)]
+    public async Task A_counted_closed_loop_makes_and_records_exactly_that_many_calls(int concurrency, long requests)
+    {
+        var calls = 0;
+        var runner = new LoadRunner(async _ => { Interlocked.Increment(ref calls); await Task.Yield(); });
+
+        var run = await runner.RunCountedClosedLoopAsync(concurrency, requests, CancellationToken.None);
+
+        Assert.That(calls, Is.EqualTo(requests));
+        Assert.That(run.Snapshot(), Has.Count.EqualTo(requests));
+    }
 }

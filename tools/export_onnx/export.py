@@ -188,7 +188,7 @@ def write_outputs(args, graphs, metadata, targets, config, state_dict, dtype, su
         written = []
         for final_path, kind in targets:
             started = time.time()
-            precision = args.dtype if kind == "forward" else args.precision
+            precision = args.precision if kind == "full" else args.dtype
             os.makedirs(os.path.join(staging, kind))
             staged = os.path.join(staging, kind, os.path.basename(final_path))
             files = write_graph(graphs[kind], kind, staged, dict(metadata, **{"dermxai.precision": precision}),
@@ -232,8 +232,11 @@ def export(args, log):
         check_against_timm(config, loaded.state_dict, log)
     metadata = contract_metadata(config, dict(values, arch=arch), sha256_of_file(loaded.path), labels, args.dtype)
     metadata.update({"dermxai.weights": loaded.weights, "dermxai.sources": json.dumps(sources)})
-    explaining = VitGraph(config, loaded.state_dict, dtype, sums_dtype, forward_dtype)
-    graphs = {"full": explaining, "gradient": explaining, "forward": VitGraph(config, loaded.state_dict, dtype, sums_dtype)}
+    # Only the LRP methods amplify the forward pass's rounding (README, "Precision"): the gradient and
+    # forward graphs compute in the graph dtype throughout, `mixed` or not.
+    plain = VitGraph(config, loaded.state_dict, dtype, sums_dtype)
+    graphs = {"full": VitGraph(config, loaded.state_dict, dtype, sums_dtype, forward_dtype), "gradient": plain,
+              "forward": plain}
     targets = [(graph_path(args.out, kind), kind) for kind in args.graph_kinds]
     write_outputs(args, graphs, metadata, targets, config, loaded.state_dict, dtype, sums_dtype, forward_dtype, log)
 

@@ -74,8 +74,9 @@ def build_parser():
                    help="which set of a checkpoint holding both (default: EMA, as timm's load_checkpoint)")
     p.add_argument("--dtype", choices=tuple(DTYPES), default="float32")
     p.add_argument("--precision", choices=PRECISIONS, default="mixed",
-                   help="float32 graphs only: 'mixed' (default) computes the forward pass in float64 "
-                        "inside the float32 graph, 'float32' everything in float32 (see README)")
+                   help="float32 graphs only: 'mixed' (default) computes the full graph's forward pass in "
+                        "float64 (GELU's erf aside) inside the float32 graph, 'float32' everything in "
+                        "float32; the gradient and forward graphs are float32 either way (see README)")
     p.add_argument("--lrp-sums-dtype", choices=tuple(DTYPES), default="float32",
                    help="precision of the per-image Add-rescaling sums inside a float32 graph")
     p.add_argument("--opset", type=int, default=17)

@@ -8,13 +8,9 @@ public sealed class BenchCommandTests
     [Test]
     public async Task A_five_second_closed_loop_bench_reports_a_ghz_shaped_summary()
     {
-        using var temp = new TempFolder();
-        var run = await CliRun.RunAsync("bench", "--server", LiveServer.Url, "--image", TestPaths.GoldenImages[0],
-            "--rpc", "classify", "--concurrency", "2", "--duration", "5", "--warmup", "0", "--json", temp.File("bench.json"));
-
-        Assert.That(run.ExitCode, Is.EqualTo(0));
+        var (run, summary) = await BenchClassifyAsync("--duration", "5", "--warmup", "0");
+        using var _ = summary;
         Assert.That(run.Out, Does.Contain("p50").And.Contain("p99").And.Contain("Req/s"));
-        using var summary = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json")));
         var root = summary.RootElement;
         var count = root.GetProperty("count").GetInt64();
         var totalNs = root.GetProperty("total").GetInt64();
@@ -37,18 +33,25 @@ public sealed class BenchCommandTests
     [Test]
     public async Task A_counted_bench_measures_exactly_the_requests_asked_for()
     {
-        using var temp = new TempFolder();
-        var run = await CliRun.RunAsync("bench", "--server", LiveServer.Url, "--image", TestPaths.GoldenImages[0],
-            "--rpc", "classify", "--concurrency", "2", "--warmup-requests", "2", "--requests", "3", "--json", temp.File("bench.json"));
-
-        Assert.That(run.ExitCode, Is.EqualTo(0));
+        var (run, summary) = await BenchClassifyAsync("--warmup-requests", "2", "--requests", "3");
+        using var _ = summary;
         Assert.That(run.Error, Does.Contain("Warming up 2 calls").And.Contain("Measuring 3 calls"));
-        using var summary = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json")));
         var root = summary.RootElement;
         Assert.That(root.GetProperty("count").GetInt64(), Is.EqualTo(3));
         Assert.That(root.GetProperty("statusCodeDistribution").GetProperty("OK").GetInt64(), Is.EqualTo(3));
         Assert.That(root.GetProperty("endReason").GetString(), Is.EqualTo("normal"));
         Assert.That(root.GetProperty("options").GetProperty("duration").GetInt64(), Is.EqualTo(0));
         Assert.That(root.GetProperty("histogram").EnumerateArray().Sum(b => b.GetProperty("count").GetInt64()), Is.EqualTo(3));
+    }
+
+    /// <summary>A Classify bench at concurrency 2 with <paramref name="load"/>; it must succeed and write its JSON summary.</summary>
+    private static async Task<(CliRun Run, JsonDocument Summary)> BenchClassifyAsync(params string[] load)
+    {
+        using var temp = new TempFolder();
+        string[] common = ["bench", "--server", LiveServer.Url, "--image", TestPaths.GoldenImages[0], "--rpc", "classify",
+            "--concurrency", "2", "--json", temp.File("bench.json")];
+        var run = await CliRun.RunAsync([.. common, .. load]);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        return (run, JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))));
     }
 }

@@ -63,26 +63,36 @@ def linear(x, weight, bias):
     return y + bias if bias is not None else y
 
 
+def _safe_den(b):
+    den = b + SAFE_DIV_EPS
+    return torch.where(den == 0, torch.full((), SAFE_DIV_EPS, dtype=den.dtype), den)
+
+
 def safe_div(a, b):
     """The reference's safe_divide: a / (b + 1e-9) where b ≠ 0, else 0. Scalar constants, so the
     graph has no ConstantOfShape per division."""
-    den = b + SAFE_DIV_EPS
-    den = torch.where(den == 0, torch.full((), SAFE_DIV_EPS, dtype=den.dtype), den)
-    return torch.where(b != 0, a / den, torch.zeros((), dtype=a.dtype))
+    return torch.where(b != 0, a / _safe_den(b), torch.zeros((), dtype=a.dtype))
 
 
-def linear_denominator(x, weight):
-    """b.2's denominator, Σ_j of the x_j·w_ij ≥ 0 contributions. It depends on the image only, not on
-    the target: computed once per image, it is shared by the image's target rows."""
+def safe_inverse(b):
+    """1 / (b + 1e-9) where b ≠ 0, else 0, so that safe_div(a, b) = a · safe_inverse(b) to rounding.
+    The LRP pass divides by forward activations that depend on the image only, not on the target:
+    inverted once per image, they cost each target row one product instead of a guarded division."""
+    return torch.where(b != 0, 1.0 / _safe_den(b), torch.zeros((), dtype=b.dtype))
+
+
+def linear_inverse_denominator(x, weight):
+    """safe_inverse of b.2's denominator, Σ_j of the x_j·w_ij ≥ 0 contributions (image only)."""
     w_pos, w_neg = torch.clamp(weight, min=0), torch.clamp(weight, max=0)
-    return torch.matmul(torch.clamp(x, min=0), w_pos.t()) + torch.matmul(torch.clamp(x, max=0), w_neg.t())
+    z = torch.matmul(torch.clamp(x, min=0), w_pos.t()) + torch.matmul(torch.clamp(x, max=0), w_neg.t())
+    return safe_inverse(z)
 
 
-def linear_relevance(x, weight, relevance, denominator=None):
+def linear_relevance(x, weight, relevance, inverse_denominator=None):
     """b.2, alpha 1 / beta 0: only the x_j·w_ij ≥ 0 contributions, one shared denominator
-    (`linear_denominator(x, weight)`, computed here when not given)."""
-    z = linear_denominator(x, weight) if denominator is None else denominator
-    s = safe_div(relevance, z)
+    (`linear_inverse_denominator(x, weight)`, computed here when not given)."""
+    inverse = linear_inverse_denominator(x, weight) if inverse_denominator is None else inverse_denominator
+    s = relevance * inverse
     w_pos, w_neg = torch.clamp(weight, min=0), torch.clamp(weight, max=0)
     return torch.clamp(x, min=0) * torch.matmul(s, w_pos) + torch.clamp(x, max=0) * torch.matmul(s, w_neg)
 
@@ -91,9 +101,10 @@ def sum_per_image(t, dtype):
     return t.to(dtype).sum(dim=(1, 2), keepdim=True)
 
 
-def add_relevance(u, v, relevance, sums_dtype):
-    """b.5 with the rescaling; σ_u, σ_v, ρ are per-image sums, taken in `sums_dtype`."""
-    s = safe_div(relevance, u + v)
+def add_relevance(u, v, relevance, sums_dtype, inverse_sum=None):
+    """b.5 with the rescaling; σ_u, σ_v, ρ are per-image sums, taken in `sums_dtype`.
+    inverse_sum: safe_inverse(u + v), computed here when not given."""
+    s = relevance * (safe_inverse(u + v) if inverse_sum is None else inverse_sum)
     r_u, r_v = u * s, v * s
     sigma_u, sigma_v = sum_per_image(r_u, sums_dtype), sum_per_image(r_v, sums_dtype)
     rho = sum_per_image(relevance, sums_dtype)
@@ -103,9 +114,10 @@ def add_relevance(u, v, relevance, sums_dtype):
     return r_u * factor_u, r_v * factor_v
 
 
-def clone_relevance(x, r1, r2):
-    """b.6: the residual fork."""
-    return x * (safe_div(r1, x) + safe_div(r2, x))
+def clone_relevance(x, r1, r2, inverse_x=None):
+    """b.6: the residual fork. inverse_x: safe_inverse(x), computed here when not given."""
+    inverse = safe_inverse(x) if inverse_x is None else inverse_x
+    return x * (r1 * inverse + r2 * inverse)
 
 
 def pool_relevance(tokens, row_weights, pooled, relevance):

@@ -36,9 +36,13 @@ class _Cache:
 class BlockCache(_Cache):
     """Every activation of one block that the gradient and relevance passes read. `aout` and `f2`
     are the residual summands (after LayerScale); q and k are after q/k norm (qn, kn: its parts).
-    z_*: the LRP denominators of the block's linear layers (set only where the LRP pass is built)."""
+    The rest depend on the image only and are computed once per image, before the target rows are
+    gathered: gelu_grad (the activation's derivative at f1) and, where the LRP pass is built, the
+    safe inverses (lrp_rules.safe_inverse) of its denominators: inv_z_* of the linear layers' b.2 sums,
+    inv_out, inv_xmid, inv_x_in of the residual stream, inv_attn_v and inv_qk of the attention."""
     __slots__ = ("x_in", "ln1", "qn", "kn", "q", "k", "v", "qk", "attn", "attn_v", "o", "aout", "xmid",
-                 "ln2", "f1", "gl", "f2", "z_qkv", "z_proj", "z_fc1", "z_fc2")
+                 "ln2", "f1", "gl", "f2", "gelu_grad", "inv_z_qkv", "inv_z_proj", "inv_z_fc1", "inv_z_fc2",
+                 "inv_out", "inv_xmid", "inv_x_in", "inv_attn_v", "inv_qk")
 
 
 class Readout(_Cache):

@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from erf64 import erf_cody
-from lrp_rules import (LayerNormParts, add_relevance, clone_relevance, linear, linear_denominator,
-                       linear_relevance, merge_heads, merge_qkv, pool_relevance, safe_div, split_heads,
-                       split_qkv)
+from lrp_rules import (LayerNormParts, add_relevance, clone_relevance, linear, linear_inverse_denominator,
+                       linear_relevance, merge_heads, merge_qkv, pool_relevance, safe_div, safe_inverse,
+                       split_heads, split_qkv)
 from vit_cache import BlockCache, Readout
 
 QUICK_GELU_ALPHA = 1.702
@@ -219,7 +219,7 @@ class VitGraph(nn.Module):
             block, cache = self.blocks[index], caches[index]
             d_f2 = dx * block.ls2 if c.layer_scale else dx
             d_gl = torch.matmul(d_f2, block.fc2_w)
-            d_h2 = torch.matmul(d_gl * self.act_derivative(cache.f1), block.fc1_w)
+            d_h2 = torch.matmul(d_gl * cache.gelu_grad, block.fc1_w)
             d_xmid = dx + cache.ln2.backward(d_h2)
             d_aout = d_xmid * block.ls1 if c.layer_scale else d_xmid
             d_attn_v = split_heads(torch.matmul(d_aout, block.proj_w), N, H, d)
@@ -262,42 +262,51 @@ class VitGraph(nn.Module):
         rels = []
         for index in reversed(range(len(self.blocks))):
             block, cache = self.blocks[index], caches[index]
-            r_res, r_mlp = add_relevance(cache.xmid, cache.f2, relevance, self.sums_dtype)
-            r = linear_relevance(cache.gl, block.fc2_w, r_mlp, cache.z_fc2)
-            r = linear_relevance(cache.ln2.output, block.fc1_w, r, cache.z_fc1)
-            relevance = clone_relevance(cache.xmid, r_res, r)
-            r_res, r_att = add_relevance(cache.x_in, cache.aout, relevance, self.sums_dtype)
-            r_attn_v = split_heads(linear_relevance(cache.o, block.proj_w, r_att, cache.z_proj), N, H, d)
-            s = safe_div(r_attn_v, cache.attn_v)
+            r_res, r_mlp = add_relevance(cache.xmid, cache.f2, relevance, self.sums_dtype, cache.inv_out)
+            r = linear_relevance(cache.gl, block.fc2_w, r_mlp, cache.inv_z_fc2)
+            r = linear_relevance(cache.ln2.output, block.fc1_w, r, cache.inv_z_fc1)
+            relevance = clone_relevance(cache.xmid, r_res, r, cache.inv_xmid)
+            r_res, r_att = add_relevance(cache.x_in, cache.aout, relevance, self.sums_dtype, cache.inv_xmid)
+            r_attn_v = split_heads(linear_relevance(cache.o, block.proj_w, r_att, cache.inv_z_proj), N, H, d)
+            s = r_attn_v * cache.inv_attn_v
             r_attn = cache.attn * torch.matmul(s, cache.v.transpose(-1, -2)) / 2
             rels.append(r_attn)
             if index == 0:
                 break
             r_v = cache.v * torch.matmul(cache.attn.transpose(-1, -2), s) / 2
-            s_qk = safe_div(r_attn, cache.qk)
+            s_qk = r_attn * cache.inv_qk
             r_q = cache.q * torch.matmul(s_qk, cache.k) / 2
             r_k = cache.k * torch.matmul(s_qk.transpose(-1, -2), cache.q) / 2
-            r_h1 = linear_relevance(cache.ln1.output, block.qkv_w, merge_qkv(r_q, r_k, r_v, N, D), cache.z_qkv)
-            relevance = clone_relevance(cache.x_in, r_res, r_h1)
+            r_h1 = linear_relevance(cache.ln1.output, block.qkv_w, merge_qkv(r_q, r_k, r_v, N, D), cache.inv_z_qkv)
+            relevance = clone_relevance(cache.x_in, r_res, r_h1, cache.inv_x_in)
         rels.reverse()
         return rels
 
-    def set_lrp_denominators(self, caches):
-        """Each block's b.2 denominators, per image (the LRP pass of block 0 stops at its attention)."""
+    def set_image_terms(self, caches, relevance):
+        """What the gradient and LRP passes read that depends on the image only (BlockCache), once per
+        image. The LRP pass of block 0 stops at its attention: it needs no qkv, q·k or x_in terms."""
         for index, (block, cache) in enumerate(zip(self.blocks, caches)):
-            cache.z_fc2 = linear_denominator(cache.gl, block.fc2_w)
-            cache.z_fc1 = linear_denominator(cache.ln2.output, block.fc1_w)
-            cache.z_proj = linear_denominator(cache.o, block.proj_w)
+            cache.gelu_grad = self.act_derivative(cache.f1)
+            if not relevance:
+                continue
+            cache.inv_out = safe_inverse(cache.xmid + cache.f2)
+            cache.inv_xmid = safe_inverse(cache.xmid)
+            cache.inv_z_fc2 = linear_inverse_denominator(cache.gl, block.fc2_w)
+            cache.inv_z_fc1 = linear_inverse_denominator(cache.ln2.output, block.fc1_w)
+            cache.inv_z_proj = linear_inverse_denominator(cache.o, block.proj_w)
+            cache.inv_attn_v = safe_inverse(cache.attn_v)
             if index > 0:
-                cache.z_qkv = linear_denominator(cache.ln1.output, block.qkv_w)
+                cache.inv_qk = safe_inverse(cache.qk)
+                cache.inv_z_qkv = linear_inverse_denominator(cache.ln1.output, block.qkv_w)
+                cache.inv_x_in = safe_inverse(cache.x_in)
 
     def explain(self, pixel_values, target_class, target_image=None, relevance=True):
         """(logits [B,C], target [R], attn [L,B,H,N,N], attn_grad [L,R,H,N,N], attn_rel [L,R,H,N,N]).
 
         One forward pass per image; target row r explains class target_class[r] of image
         target_image[r] (default: row r of the batch, R = B). The gradient and LRP passes run on the
-        target rows' gathered activations, so row r reads only its own image; the LRP denominators,
-        which do not depend on the target, are computed per image before the gather. Without `relevance`
+        target rows' gathered activations, so row r reads only its own image; what they read that does
+        not depend on the target is computed per image before the gather. Without `relevance`
         the LRP pass is not built and attn_rel is None."""
         logits, caches, final_ln, readout = self.forward_pass(pixel_values)
         if self.forward_dtype != self.dtype:
@@ -305,8 +314,7 @@ class VitGraph(nn.Module):
             final_ln = final_ln.to(self.dtype) if final_ln is not None else None
             readout = readout.to(self.dtype)
         attn = torch.stack([cache.attn for cache in caches], dim=0)
-        if relevance:
-            self.set_lrp_denominators(caches)
+        self.set_image_terms(caches, relevance)
         row_logits = logits
         if target_image is not None:
             caches = [cache.rows(target_image) for cache in caches]

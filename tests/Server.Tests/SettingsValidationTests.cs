@@ -14,6 +14,7 @@ public sealed class SettingsValidationTests
     [TestCase("--max-batch-size", "0", "MaxBatchSize")]
     [TestCase("--max-queue-size", "-1", "MaxQueueSize")]
     [TestCase("--intra-op-threads", "-2", "IntraOpThreads")]
+    [TestCase("--arena-keep-rows", "-1", "ArenaKeepRows")]
     [TestCase("--Dermxai:MaxImageSide", "0", "MaxImageSide")]
     [TestCase("--Dermxai:ShutdownTimeoutSeconds", "-5", "ShutdownTimeoutSeconds")]
     [TestCase("--device", "tpu", "Dermxai:Device")]

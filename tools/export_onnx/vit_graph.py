@@ -26,6 +26,8 @@ def float32_erf(x):
     the forward pass's matrix products on CPU; the maps' error stays far below float32's (README,
     "Precision")."""
     return torch.erf(x) if x.dtype == torch.float32 else torch.erf(x.to(torch.float32)).to(x.dtype)
+
+
 BLOCK_KEYS = (("norm1_w", "norm1.weight"), ("norm1_b", "norm1.bias"), ("qkv_w", "attn.qkv.weight"),
               ("qkv_b", "attn.qkv.bias"), ("proj_w", "attn.proj.weight"), ("proj_b", "attn.proj.bias"),
               ("norm2_w", "norm2.weight"), ("norm2_b", "norm2.bias"), ("fc1_w", "mlp.fc1.weight"),

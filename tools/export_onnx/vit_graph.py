@@ -11,21 +11,13 @@ import math
 import torch
 from torch import nn
 
-from erf64 import erf_cody
+from erf64 import erf_cody, erf_float32
 from lrp_rules import (LayerNormParts, add_relevance, clone_relevance, linear, linear_inverse_denominator,
                        linear_relevance, merge_heads, merge_qkv, pool_relevance, safe_div, safe_inverse,
                        split_heads, split_qkv)
 from vit_cache import BlockCache, Readout
 
 QUICK_GELU_ALPHA = 1.702
-
-
-def float32_erf(x):
-    """erf through ONNX Runtime's float32 kernel, in x's dtype. In a mixed graph's float64 forward pass
-    this replaces the float64 erf's ~40 elementwise ops per element (erf64.py), which cost as much as
-    the forward pass's matrix products on CPU; the maps' error stays far below float32's (README,
-    "Precision")."""
-    return torch.erf(x) if x.dtype == torch.float32 else torch.erf(x.to(torch.float32)).to(x.dtype)
 
 
 BLOCK_KEYS = (("norm1_w", "norm1.weight"), ("norm1_b", "norm1.bias"), ("qkv_w", "attn.qkv.weight"),
@@ -50,7 +42,7 @@ class VitGraph(nn.Module):
         self.forward_dtype = forward_dtype or dtype
         self.sums_dtype = sums_dtype or dtype
         self.erf = erf_cody if dtype == torch.float64 else torch.erf
-        self.forward_erf = erf_cody if dtype == torch.float64 else float32_erf
+        self.forward_erf = erf_cody if dtype == torch.float64 else erf_float32
 
         def param(key, shape=None):
             if key not in state_dict:

@@ -1,41 +1,22 @@
 using System.Collections.Concurrent;
 using Dermxai.Server;
-using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Proto = Dermxai.Protocol.V1;
 
 namespace Dermxai.Tests;
 
-/// <summary>A real server on loopback (free ports) with a generated client.</summary>
-internal sealed class TestServer : IAsyncDisposable
+/// <summary>A real server on loopback (free ports) with a generated client and its metrics endpoint.</summary>
+internal sealed class TestServer : LoopbackServer
 {
-    private TestServer(WebApplication app, string grpcUrl, string metricsUrl)
-    {
-        App = app;
-        GrpcUrl = grpcUrl;
-        MetricsUrl = metricsUrl;
-        Channel = GrpcChannel.ForAddress(grpcUrl, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
-        Client = new Proto.DermxaiService.DermxaiServiceClient(Channel);
-    }
+    private TestServer(WebApplication app, string[] addresses) : base(app, addresses) { }
 
-    public WebApplication App { get; }
-    public string GrpcUrl { get; }
-    public string MetricsUrl { get; }
-    public GrpcChannel Channel { get; }
-    public Proto.DermxaiService.DermxaiServiceClient Client { get; }
+    public string MetricsUrl => Addresses[1];
 
-    internal static WebApplication Build(params string[] args) => DermxaiServerApp.Build(
-        [.. args, "--urls", "http://127.0.0.1:0", "--metrics-url", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--device", "cpu"]);
+    internal static WebApplication Build(params string[] args) => DermxaiServerApp.Build(WithLoopbackDefaults(args));
 
     internal static async Task<TestServer> StartAsync(params string[] args)
     {
-        var app = Build(args);
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
-        return new TestServer(app, addresses[0], addresses[1]);
+        var (app, addresses) = await StartAppAsync(WithLoopbackDefaults(args));
+        return new TestServer(app, addresses);
     }
 
     internal async Task<string> ScrapeMetricsAsync()
@@ -44,12 +25,8 @@ internal sealed class TestServer : IAsyncDisposable
         return await http.GetStringAsync(MetricsUrl + "/metrics");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Channel.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
-    }
+    private static string[] WithLoopbackDefaults(string[] args) =>
+        [.. args, "--urls", "http://127.0.0.1:0", "--metrics-url", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--device", "cpu"];
 }
 
 /// <summary>Servers shared by the whole run (LRP sessions take seconds to create), stopped at the end.</summary>

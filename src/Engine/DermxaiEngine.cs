@@ -98,10 +98,9 @@ public sealed class DermxaiEngine : IAsyncDisposable
 
     /// <summary>
     /// The differential plus one map per (method, target) pair: methods outer, targets inner. One run of
-    /// the routed graph explains all targets (R target rows over one forward pass of the photo). A top-k
-    /// target on a gradient or full graph first asks the forward graph for the ranking: one forward pass
-    /// costs a fraction of the backward and LRP passes, while ranking inside the explaining run would mean
-    /// a backward pass for every class that might be in the top k.
+    /// the routed graph explains all targets (R target rows over one forward pass of the photo). A graph
+    /// that ranks (<see cref="OnnxGraph.RanksTargets"/>) resolves top-k and predicted targets in that run
+    /// (rows −1 … −k); on one that does not, a top-k target first asks the forward graph for the ranking.
     /// </summary>
     public async Task<ExplainResult> ExplainAsync(ImageSource image, ExplainOptions options, CancellationToken cancel = default)
     {
@@ -115,19 +114,20 @@ public sealed class DermxaiEngine : IAsyncDisposable
         using var photoPixels = reservation;
         using var photo = prepared.Photo;
 
-        var ranking = plan.HasTopK && plan.AnyClassSpecific && graph.TakesTargets
+        bool rankRows = graph.RanksTargets && !Options.RankBeforeRun && plan.AnyClassSpecific;
+        var ranking = plan.HasTopK && plan.AnyClassSpecific && graph.TakesTargets && !rankRows
             ? await ClassifyAsync(prepared.Pixels, timings, cancel).ConfigureAwait(false)
             : null;
-        var rows = !graph.TakesTargets ? [] : plan.AnyClassSpecific ? plan.RowTargets(ranking, Model) : [-1L];
+        var rows = !graph.TakesTargets ? [] : plan.AnyClassSpecific ? plan.RowTargets(ranking, rankRows, Model) : [-1L];
         var outputs = plan.Methods.SelectMany(m => GraphMaps.OutputsFor(m, graph.ReducedHeads)).Distinct().ToArray();
         var run = (await _batchers[graph].RunAsync([new GraphJob(prepared.Pixels, rows.ToArray(), outputs)], cancel).ConfigureAwait(false))[0];
         AddBatchTimes(timings, run);
         cancel.ThrowIfCancellationRequested();
 
         var job = run.Value;
-        int predictedRow = rows.ToList().IndexOf(-1);
-        long predicted = ranking is not null ? OnnxGraph.ArgMax(ranking) : predictedRow >= 0 ? job.Targets[predictedRow] : OnnxGraph.ArgMax(job.Logits);
-        var targets = plan.ResolveTargets(ranking ?? job.Logits, predicted, Model);
+        var targets = rankRows
+            ? plan.ResolveTargets(rows, job.Targets, Model)
+            : plan.ResolveTargets(ranking ?? job.Logits, Predicted(rows, job, ranking), Model);
         var explanations = new List<Explanation>();
         foreach (var method in plan.Methods)
         {
@@ -187,6 +187,12 @@ public sealed class DermxaiEngine : IAsyncDisposable
         return new FaithfulnessResult(fraction, probability,
             ClassScores.Score(results[0].Value.Logits, target, Model).Probability,
             ClassScores.Score(results[1].Value.Logits, target, Model).Probability);
+    }
+
+    private static long Predicted(IReadOnlyList<long> rows, JobOutputs job, double[]? ranking)
+    {
+        int predictedRow = rows.ToList().IndexOf(-1);
+        return ranking is not null ? OnnxGraph.ArgMax(ranking) : predictedRow >= 0 ? job.Targets[predictedRow] : OnnxGraph.ArgMax(job.Logits);
     }
 
     private int ResolveTopK(int? topK)

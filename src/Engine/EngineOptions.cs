@@ -59,6 +59,12 @@ public sealed record EngineOptions
     /// </summary>
     internal bool OneImagePerTargetRow { get; init; }
 
+    /// <summary>
+    /// Ranks top-k targets with the forward graph before the explaining run even where the graph ranks
+    /// them itself, as file sets made before dermxai.target_ranks are served (tests compare both ways).
+    /// </summary>
+    internal bool RankBeforeRun { get; init; }
+
     /// <summary>Called after every batch the engine runs (for metrics); must be cheap and not throw.</summary>
     public Action<BatchReport>? OnBatch { get; init; }
 }

@@ -60,19 +60,37 @@ internal sealed class ExplainPlan
     /// <summary>
     /// The target rows of the explaining run: class indices in request order without duplicates, -1 for
     /// the predicted class where no ranking is known (the graph resolves the argmax in the same run).
-    /// Top-k targets need <paramref name="ranking"/>.
+    /// Top-k targets need <paramref name="ranking"/>, or a graph that ranks (<paramref name="graphRanks"/>):
+    /// then rank r is the row −r, resolved in the run.
     /// </summary>
-    internal IReadOnlyList<long> RowTargets(double[]? ranking, ModelDescription model)
+    internal IReadOnlyList<long> RowTargets(double[]? ranking, bool graphRanks, ModelDescription model)
     {
+        if (graphRanks) return Classes(RankRows(model.NumClasses), -1, model);
         var order = ranking is null ? null : Ranking(ranking);
         return Classes(order, order?[0] ?? -1, model);
     }
+
+    private static long[] RankRows(int classes) => Enumerable.Range(1, classes).Select(rank => -(long)rank).ToArray();
 
     /// <summary>Class indices to explain, in request order without duplicates, given the ranking logits and the predicted class.</summary>
     internal IReadOnlyList<long> ResolveTargets(double[] logits, long predicted, ModelDescription model) =>
         Classes(Ranking(logits), predicted, model);
 
-    private List<long> Classes(int[]? ranking, long predicted, ModelDescription model)
+    /// <summary>The same from a ranking graph's run: row −r of <paramref name="rows"/> was resolved to its image's r-th class.</summary>
+    internal IReadOnlyList<long> ResolveTargets(IReadOnlyList<long> rows, long[] resolved, ModelDescription model)
+    {
+        var byRank = new List<long>();
+        for (int row; (row = IndexOf(rows, -(byRank.Count + 1))) >= 0;) byRank.Add(resolved[row]);
+        return Classes(byRank, byRank.Count > 0 ? byRank[0] : -1, model);
+    }
+
+    private static int IndexOf(IReadOnlyList<long> rows, long value)
+    {
+        for (int i = 0; i < rows.Count; i++) if (rows[i] == value) return i;
+        return -1;
+    }
+
+    private List<long> Classes(IReadOnlyList<long>? ranking, long predicted, ModelDescription model)
     {
         var classes = new List<long>();
         void Add(long index) { if (!classes.Contains(index)) classes.Add(index); }
@@ -81,14 +99,15 @@ internal sealed class ExplainPlan
             switch (target.Kind)
             {
                 case TargetKind.Predicted: Add(predicted); break;
-                case TargetKind.TopK: foreach (int i in ranking!.Take(target.Value)) Add(i); break;
+                case TargetKind.TopK: foreach (long i in ranking!.Take(target.Value)) Add(i); break;
                 default: Add(IndexOf(target, model)); break;
             }
         }
         return classes;
     }
 
-    private static int[] Ranking(double[] logits) => Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).ToArray();
+    /// <summary>Classes by logit, highest first; equal logits keep the lower class first (as ONNX TopK ranks).</summary>
+    private static long[] Ranking(double[] logits) => Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Select(i => (long)i).ToArray();
 
     private static int IndexOf(TargetRequest target, ModelDescription model) =>
         target.Kind == TargetKind.ClassLabel ? IndexOfLabel(target.Label!, model) : target.Value;

@@ -27,6 +27,7 @@ internal sealed class OnnxGraph : IDisposable
         TakesTargets = session.InputMetadata.ContainsKey(TargetInput);
         TakesTargetImage = TakesTargets && session.InputMetadata.ContainsKey(TargetImageInput);
         ReducedHeads = Metadata.GetValueOrDefault("dermxai.reduced_heads") == "true";
+        RanksTargets = TakesTargets && Metadata.GetValueOrDefault("dermxai.target_ranks") == "true";
         if (!session.InputMetadata.ContainsKey(PixelInput) || !session.OutputMetadata.ContainsKey(LogitsOutput))
             throw new InvalidDataException($"The {name} graph lacks the contract's '{PixelInput}' input or '{LogitsOutput}' output.");
     }
@@ -47,6 +48,12 @@ internal sealed class OnnxGraph : IDisposable
 
     /// <summary>Metadata dermxai.reduced_heads: head-reduced [L,·,N,N] maps instead of [L,·,H,N,N] tensors.</summary>
     public bool ReducedHeads { get; }
+
+    /// <summary>
+    /// Metadata dermxai.target_ranks: target_class −r asks for the image's r-th ranked class, so a top-k
+    /// request needs no ranking before its run. Without it every negative value means the argmax.
+    /// </summary>
+    public bool RanksTargets { get; }
 
     /// <summary>True when the graph's outputs (and, for class-specific maps, its target input) cover the method.</summary>
     public bool Serves(RelevanceMethod method) =>

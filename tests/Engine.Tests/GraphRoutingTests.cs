@@ -98,19 +98,38 @@ public sealed class GraphRoutingTests
             AssertSameMap(copies.Explanations[i].Grid, shared.Explanations[i].Grid, model, $"{shared.Explanations[i].Method} #{i}");
     }
 
-    [Test]
-    public async Task KTargetsOfOnePhotoRunAsOneBatchWithKRows()
+    [TestCaseSource(nameof(Models))]
+    public async Task RanksResolvedInTheRunEqualARankingRunFirst(string model)
+    {
+        var options = new ExplainOptions
+        {
+            Methods = RelevanceMethods.All.Select(m => m.Id()).ToArray(),
+            Targets = [TargetRequest.ClassIndex(1), TargetRequest.TopK(3), TargetRequest.Predicted],
+        };
+        var inRun = await TestEngines.Get(model).ExplainAsync(Photo(model), options);
+        var rankedFirst = await TestEngines.Get(model, EngineVariant.RankBeforeRun).ExplainAsync(Photo(model), options);
+        Assert.That(inRun.Explanations.Select(e => (e.Method, e.Target.Index)),
+            Is.EqualTo(rankedFirst.Explanations.Select(e => (e.Method, e.Target.Index))));
+        Assert.That(inRun.Explanations.Where(e => e.ClassSpecific).Select(e => e.Target.Index).Distinct(),
+            Is.EqualTo(inRun.Predictions.Take(3).Select(p => p.Index).Prepend(1).Distinct()), "class 1, then the top 3");
+        for (int i = 0; i < inRun.Explanations.Count; i++)
+            AssertSameMap(inRun.Explanations[i].Grid, rankedFirst.Explanations[i].Grid, model, $"{inRun.Explanations[i].Method} #{i}");
+    }
+
+    [TestCase(false, new[] { "full" }, TestName = "KTargetsOfOnePhotoRunAsOneBatchWithKRows(graph ranks)")]
+    [TestCase(true, new[] { "forward", "full" }, TestName = "KTargetsOfOnePhotoRunAsOneBatchWithKRows(ranking run first)")]
+    public async Task KTargetsOfOnePhotoRunAsOneBatchWithKRows(bool rankBeforeRun, string[] graphs)
     {
         var batches = new ConcurrentQueue<BatchReport>();
         await using var engine = DermxaiEngine.Load(new EngineOptions
         {
-            ModelPath = TestPaths.Model("small_f32"), Device = EngineDevice.Cpu, OnBatch = batches.Enqueue,
+            ModelPath = TestPaths.Model("small_f32"), Device = EngineDevice.Cpu, OnBatch = batches.Enqueue, RankBeforeRun = rankBeforeRun,
         });
         var png = Photo("small_f32");
 
         await engine.ExplainAsync(png, new ExplainOptions { Targets = [TargetRequest.TopK(3)] });
-        Assert.That(batches.Select(b => (b.Graph, b.Rows)), Is.EqualTo(new[] { ("forward", 1), ("full", 3) }),
-            "the ranking on the forward graph, then one full-graph run with three target rows");
+        Assert.That(batches.Select(b => (b.Graph, b.Rows)), Is.EqualTo(graphs.Select(g => (g, g == "forward" ? 1 : 3))),
+            "one full-graph run with three target rows, after a ranking run on the forward graph where the graph does not rank");
 
         batches.Clear();
         await engine.ExplainAsync(png, new ExplainOptions { Targets = [TargetRequest.Predicted, TargetRequest.ClassIndex(2), TargetRequest.ClassIndex(5)] });

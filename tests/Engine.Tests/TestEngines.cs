@@ -19,6 +19,7 @@ public sealed class TestEngines
             MaxBatchSize = 8,
             MaxQueueDelay = TimeSpan.FromMilliseconds(20),
             OneImagePerTargetRow = variant == EngineVariant.OneImagePerTargetRow,
+            RankBeforeRun = variant == EngineVariant.RankBeforeRun,
         }))).Value;
 
     /// <summary>A file set of the full graph alone (as made before the gradient and forward graphs existed).</summary>
@@ -48,4 +49,6 @@ internal enum EngineVariant
     FullGraphOnly,
     /// <summary>All graphs, but every target row carries its own copy of the image (the path of file sets without target_image).</summary>
     OneImagePerTargetRow,
+    /// <summary>All graphs, but top-k targets ranked by a forward run first (the path of file sets without dermxai.target_ranks).</summary>
+    RankBeforeRun,
 }

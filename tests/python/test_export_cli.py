@@ -63,7 +63,8 @@ def test_metadata_round_trip(exported, dtype):
             "dtype": dtype, "dermxai.graph": graph, "dermxai.reduced_heads": "false", "prefix_tokens": "1",
             "readout": "class",
             "dermxai.weights": "only", "dermxai.sources": meta["dermxai.sources"],
-            "dermxai.precision": "mixed" if dtype == "float32" and graph == "full" else dtype}
+            "dermxai.precision": "mixed" if dtype == "float32" and graph == "full" else dtype,
+            **({} if graph == "forward" else {"dermxai.target_ranks": "true"})}
         sources = json.loads(meta["dermxai.sources"])
         assert sources["num_heads"] == "flag --num-heads" and sources["image_size"].startswith("weights")
         assert json.loads(meta["labels"]) == labels

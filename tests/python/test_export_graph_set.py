@@ -70,6 +70,14 @@ def test_minus_one_is_the_argmax_of_the_rows_own_image(model):
     assert got["target"].tolist() == [predicted[2], predicted[0], predicted[1], 2]
 
 
+def test_minus_r_is_the_r_th_ranked_class_of_the_rows_own_image(model):
+    sd, config, pixels = model
+    got = outputs(VitGraph(config, sd, torch.float64), "gradient", pixels, [-2, -3, -1, -99], [2, 0, 1, 1])
+    ranked = np.argsort(-got["logits"], axis=-1, kind="stable")
+    last = config.num_classes - 1
+    assert got["target"].tolist() == [ranked[2, 1], ranked[0, 2], ranked[1, 0], ranked[1, last]]
+
+
 def test_one_row_per_image_equals_contract_v1(model):
     """target_image = 0..B-1 gives exactly the outputs of the graph without the input."""
     sd, config, pixels = model

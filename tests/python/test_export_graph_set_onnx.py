@@ -6,8 +6,9 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
-from test_export_cli import SMALL_ARGS
+from test_export_cli import SMALL, SMALL_ARGS
 from test_export_support import load_golden, rel_err
 
 import export
@@ -16,8 +17,9 @@ from graph_runner import run_file
 pytestmark = pytest.mark.skipif(shutil.which("dotnet") is None,
                                 reason="dotnet is not installed: tools/GraphRunner cannot run the files")
 
+SMALL_CHECKPOINT = SMALL / "model.pth"
 TARGET_IMAGE = np.array([0, 2, 2, 1, 0])
-TARGET_CLASS = np.array([-1, 1, 3, -1, 6])
+TARGET_CLASS = np.array([-1, 1, -3, -2, 6])
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,25 @@ def test_multi_target_rows_equal_one_row_per_image_runs(graph_set, multi_target)
     assert rel_err(multi_target["attn_rel"], repeated["attn_rel"]) < 1e-9
 
 
-def test_minus_one_resolves_to_each_rows_own_image(multi_target):
-    predicted = multi_target["logits"].argmax(-1)
-    assert multi_target["target"].tolist() == [predicted[0], 1, 3, predicted[1], 6]
+def test_negative_targets_resolve_to_ranks_of_each_rows_own_image(multi_target):
+    ranked = np.argsort(-multi_target["logits"], axis=-1, kind="stable")
+    assert multi_target["target"].tolist() == [ranked[0, 0], 1, ranked[2, 2], ranked[1, 1], 6]
+
+
+def test_equal_logits_rank_the_lower_class_first(tmp_path):
+    """A head of zeros gives every class the logit 0: rank r is class r - 1, as the engine ranks."""
+    state = torch.load(SMALL_CHECKPOINT, map_location="cpu")
+    state["head.weight"].zero_()
+    state["head.bias"].zero_()
+    checkpoint, out = tmp_path / "tied.pth", tmp_path / "tied.onnx"
+    torch.save(state, checkpoint)
+    args = SMALL_ARGS + ["--out", str(out), "--dtype", "float64", "--skip-timm-check", "--no-forward-graph"]
+    args[args.index("--checkpoint") + 1] = str(checkpoint)
+    assert export.main(args) == 0
+    _, _, pixels = load_golden("small")
+    got = run(out.with_suffix(".gradient.onnx"), pixels[:1], [-1, -2, -7, -5, -99], target_image=[0] * 5)
+    assert np.all(got["logits"] == 0)
+    assert got["target"].tolist() == [0, 1, 6, 4, 6]
 
 
 def test_gradient_and_forward_files_give_the_full_files_outputs(graph_set, multi_target):

@@ -103,6 +103,8 @@ def write_graph(vit, graph_kind, path, metadata, opset, external=False, reduced=
     inputs, outputs = input_shapes(graph_kind, vit.config), output_shapes(graph_kind, vit.config, reduced)
     _trace_to_file(module, example_inputs(graph_kind, vit), inputs, outputs, path, opset)
     stamped = dict(metadata, **{"dermxai.graph": graph_kind, "dermxai.reduced_heads": str(reduced).lower()})
+    if graph_kind != "forward":
+        stamped["dermxai.target_ranks"] = "true"
     return _finish_file(path, inputs, outputs, stamped, external)
 
 

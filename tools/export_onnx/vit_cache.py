@@ -39,10 +39,12 @@ class BlockCache(_Cache):
     The rest depend on the image only and are computed once per image, before the target rows are
     gathered: gelu_grad (the activation's derivative at f1) and, where the LRP pass is built, the
     safe inverses (lrp_rules.safe_inverse) of its denominators: inv_z_* of the linear layers' b.2 sums,
-    inv_out, inv_xmid, inv_x_in of the residual stream, inv_attn_v and inv_qk of the attention."""
+    inv_out, inv_xmid, inv_x_in of the residual stream, inv_attn_v and inv_qk of the attention.
+    *_product are the linear layers' x·Wᵀ before bias and LayerScale, which the inv_z_* reuse."""
     __slots__ = ("x_in", "ln1", "qn", "kn", "q", "k", "v", "qk", "attn", "attn_v", "o", "aout", "xmid",
                  "ln2", "f1", "gl", "f2", "gelu_grad", "inv_z_qkv", "inv_z_proj", "inv_z_fc1", "inv_z_fc2",
-                 "inv_out", "inv_xmid", "inv_x_in", "inv_attn_v", "inv_qk")
+                 "inv_out", "inv_xmid", "inv_x_in", "inv_attn_v", "inv_qk",
+                 "qkv_product", "proj_product", "fc1_product", "fc2_product")
 
 
 class Readout(_Cache):

@@ -13,8 +13,8 @@ from torch import nn
 
 from erf64 import erf_cody, erf_float32
 from lrp_rules import (LayerNormParts, add_relevance, clone_relevance, linear, linear_inverse_denominator,
-                       linear_relevance, merge_heads, merge_qkv, pool_relevance, safe_div, safe_inverse,
-                       split_heads, split_qkv)
+                       linear_parts, linear_relevance, merge_heads, merge_qkv, pool_relevance, safe_div,
+                       safe_inverse, split_heads, split_qkv)
 from vit_cache import BlockCache, Readout
 
 QUICK_GELU_ALPHA = 1.702
@@ -124,7 +124,7 @@ class VitGraph(nn.Module):
         cache = BlockCache()
         cache.x_in = x_in
         cache.ln1 = self.layer_norm(x_in, block.norm1_w, block.norm1_b)
-        qkv = linear(cache.ln1.output, fw(block.qkv_w), fw(block.qkv_b))
+        cache.qkv_product, qkv = linear_parts(cache.ln1.output, fw(block.qkv_w), fw(block.qkv_b))
         q, k, cache.v = split_qkv(qkv, N, H, d)
         cache.qn = cache.kn = None
         if c.qk_norm:
@@ -136,14 +136,14 @@ class VitGraph(nn.Module):
         cache.attn = torch.softmax(cache.qk * fw(self.scale_keys), dim=-1)
         cache.attn_v = torch.matmul(cache.attn, cache.v)
         cache.o = merge_heads(cache.attn_v, N, D)
-        cache.aout = linear(cache.o, fw(block.proj_w), fw(block.proj_b))
+        cache.proj_product, cache.aout = linear_parts(cache.o, fw(block.proj_w), fw(block.proj_b))
         if c.layer_scale:
             cache.aout = cache.aout * fw(block.ls1)
         cache.xmid = x_in + cache.aout
         cache.ln2 = self.layer_norm(cache.xmid, block.norm2_w, block.norm2_b)
-        cache.f1 = linear(cache.ln2.output, fw(block.fc1_w), fw(block.fc1_b))
+        cache.fc1_product, cache.f1 = linear_parts(cache.ln2.output, fw(block.fc1_w), fw(block.fc1_b))
         cache.gl = self.act(cache.f1)
-        cache.f2 = linear(cache.gl, fw(block.fc2_w), fw(block.fc2_b))
+        cache.fc2_product, cache.f2 = linear_parts(cache.gl, fw(block.fc2_w), fw(block.fc2_b))
         if c.layer_scale:
             cache.f2 = cache.f2 * fw(block.ls2)
         return cache.xmid + cache.f2, cache
@@ -179,11 +179,17 @@ class VitGraph(nn.Module):
         return (logits if logits.dtype == self.dtype else logits.to(self.dtype)), caches, final_ln, readout
 
     def resolve_target(self, logits, target_class):
-        """-1 (any negative) -> argmax; a class ≥ C is clamped to C-1. `target` reports the result."""
-        predicted = torch.argmax(logits, dim=-1)
-        last = torch.full_like(target_class, self.config.num_classes - 1)
-        clamped = torch.where(target_class >= self.config.num_classes, last, target_class)
-        return torch.where(target_class < 0, predicted, clamped)
+        """-r -> the row's r-th ranked class (-1: the argmax; r > C: the last); a class ≥ C is clamped
+        to C-1. `target` reports the result. Ranking in the graph lets a top-k request explain its k
+        classes in the run that classifies the photo. Equal logits rank the lower class first (ONNX
+        TopK's order, and the engine's)."""
+        classes = self.config.num_classes
+        order = torch.topk(logits, classes, dim=-1).indices
+        rank = torch.clamp(-target_class - 1, min=0, max=classes - 1)
+        ranked = order.gather(1, rank.unsqueeze(1)).squeeze(1)
+        last = torch.full_like(target_class, classes - 1)
+        clamped = torch.where(target_class >= classes, last, target_class)
+        return torch.where(target_class < 0, ranked, clamped)
 
     def one_hot(self, target):
         return (self.class_ids.unsqueeze(0) == target.unsqueeze(1)).to(self.dtype)
@@ -285,13 +291,13 @@ class VitGraph(nn.Module):
                 continue
             cache.inv_out = safe_inverse(cache.xmid + cache.f2)
             cache.inv_xmid = safe_inverse(cache.xmid)
-            cache.inv_z_fc2 = linear_inverse_denominator(cache.gl, block.fc2_w)
-            cache.inv_z_fc1 = linear_inverse_denominator(cache.ln2.output, block.fc1_w)
-            cache.inv_z_proj = linear_inverse_denominator(cache.o, block.proj_w)
+            cache.inv_z_fc2 = linear_inverse_denominator(cache.gl, block.fc2_w, cache.fc2_product)
+            cache.inv_z_fc1 = linear_inverse_denominator(cache.ln2.output, block.fc1_w, cache.fc1_product)
+            cache.inv_z_proj = linear_inverse_denominator(cache.o, block.proj_w, cache.proj_product)
             cache.inv_attn_v = safe_inverse(cache.attn_v)
             if index > 0:
                 cache.inv_qk = safe_inverse(cache.qk)
-                cache.inv_z_qkv = linear_inverse_denominator(cache.ln1.output, block.qkv_w)
+                cache.inv_z_qkv = linear_inverse_denominator(cache.ln1.output, block.qkv_w, cache.qkv_product)
                 cache.inv_x_in = safe_inverse(cache.x_in)
 
     def explain(self, pixel_values, target_class, target_image=None, relevance=True):

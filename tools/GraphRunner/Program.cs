@@ -4,12 +4,14 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 // GraphRunner --model MODEL.onnx --out DIR --input NAME=FILE.npy [--input NAME=FILE.npy ...] [--threads N]
-//             [--repeat N] [--profile PREFIX] [--optimization basic|all]
+//             [--repeat N] [--profile PREFIX] [--optimization basic|all] [--config KEY=VALUE ...]
 // Runs the graph on the CPU execution provider (graph optimisation ALL unless told) and writes each
 // output of the last run as DIR/NAME.npy; prints each run's time and one line per output. --profile
-// writes ONNX Runtime's per-node profile (chrome trace JSON) beside PREFIX. Exit 2 on bad arguments,
+// writes ONNX Runtime's per-node profile (chrome trace JSON) beside PREFIX; --config sets a session
+// configuration entry (e.g. session.set_denormal_as_zero=1). Exit 2 on bad arguments,
 // 1 on a failed run.
 var inputs = new List<(string Name, string Path)>();
+var config = new List<string[]>();
 string? model = null, outDir = null;
 int threads = 2, repeat = 1;
 string? profile = null;
@@ -26,6 +28,11 @@ for (int i = 0; i < args.Length; i++)
         case "--profile": profile = Next(); break;
         case "--optimization":
             optimization = Next() == "basic" ? GraphOptimizationLevel.ORT_ENABLE_BASIC : GraphOptimizationLevel.ORT_ENABLE_ALL;
+            break;
+        case "--config":
+            var entry = Next().Split('=', 2);
+            if (entry.Length != 2) { Console.Error.WriteLine("GraphRunner: --config needs KEY=VALUE."); return 2; }
+            config.Add(entry);
             break;
         case "--input":
             var pair = Next().Split('=', 2);
@@ -50,6 +57,7 @@ try
         InterOpNumThreads = 1,
     };
     if (profile is not null) { options.EnableProfiling = true; options.ProfileOutputPathPrefix = profile; }
+    foreach (var entry in config) options.AddSessionConfigEntry(entry[0], entry[1]);
     using var session = new InferenceSession(model, options);
     var feeds = new List<NamedOnnxValue>();
     foreach (var (name, path) in inputs)

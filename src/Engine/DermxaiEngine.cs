@@ -114,7 +114,7 @@ public sealed class DermxaiEngine : IAsyncDisposable
         using var photoPixels = reservation;
         using var photo = prepared.Photo;
 
-        bool rankRows = graph.RanksTargets && !Options.RankBeforeRun && plan.AnyClassSpecific;
+        bool rankRows = graph.RanksTargets && !Options.RankBeforeRun && plan.AnyClassSpecific && plan.FitsRankRows(Model);
         var ranking = plan.HasTopK && plan.AnyClassSpecific && graph.TakesTargets && !rankRows
             ? await ClassifyAsync(prepared.Pixels, timings, cancel).ConfigureAwait(false)
             : null;

@@ -70,6 +70,12 @@ internal sealed class ExplainPlan
         return Classes(order, order?[0] ?? -1, model);
     }
 
+    /// <summary>
+    /// Rank rows cannot be merged with the explicit classes they may turn out to equal; where they would
+    /// make more rows than the model has classes, a ranking run first keeps the request at C rows.
+    /// </summary>
+    internal bool FitsRankRows(ModelDescription model) => RowTargets(null, graphRanks: true, model).Count <= model.NumClasses;
+
     private static long[] RankRows(int classes) => Enumerable.Range(1, classes).Select(rank => -(long)rank).ToArray();
 
     /// <summary>Class indices to explain, in request order without duplicates, given the ranking logits and the predicted class.</summary>

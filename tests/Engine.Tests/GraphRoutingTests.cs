@@ -136,6 +136,12 @@ public sealed class GraphRoutingTests
         Assert.That(batches.Select(b => (b.Graph, b.Rows)), Is.EqualTo(new[] { ("full", 3) }), "the predicted class resolves inside the run");
 
         batches.Clear();
+        int classes = engine.Model.NumClasses;
+        await engine.ExplainAsync(png, new ExplainOptions { Targets = [.. Enumerable.Range(0, classes - 1).Select(TargetRequest.ClassIndex), TargetRequest.TopK(classes)] });
+        Assert.That(batches.Select(b => (b.Graph, b.Rows)), Is.EqualTo(new[] { ("forward", 1), ("full", classes) }),
+            "C − 1 classes and a top-C: rank rows would make 2C − 1 rows, so the ranking runs first");
+
+        batches.Clear();
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.CatchAsync<OperationCanceledException>(() => engine.ExplainAsync(png, new ExplainOptions(), cancelled.Token));

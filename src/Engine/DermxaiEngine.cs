@@ -114,20 +114,20 @@ public sealed class DermxaiEngine : IAsyncDisposable
         using var photoPixels = reservation;
         using var photo = prepared.Photo;
 
-        bool rankRows = graph.RanksTargets && !Options.RankBeforeRun && plan.AnyClassSpecific && plan.FitsRankRows(Model);
-        var ranking = plan.HasTopK && plan.AnyClassSpecific && graph.TakesTargets && !rankRows
+        var rankRows = graph.RanksTargets && !Options.RankBeforeRun && plan.AnyClassSpecific ? plan.RankRowTargets(Model) : null;
+        var ranking = plan.HasTopK && plan.AnyClassSpecific && graph.TakesTargets && rankRows is null
             ? await ClassifyAsync(prepared.Pixels, timings, cancel).ConfigureAwait(false)
             : null;
-        var rows = !graph.TakesTargets ? [] : plan.AnyClassSpecific ? plan.RowTargets(ranking, rankRows, Model) : [-1L];
+        var rows = !graph.TakesTargets ? [] : rankRows ?? (plan.AnyClassSpecific ? plan.RowTargets(ranking, Model) : [-1L]);
         var outputs = plan.Methods.SelectMany(m => GraphMaps.OutputsFor(m, graph.ReducedHeads)).Distinct().ToArray();
         var run = (await _batchers[graph].RunAsync([new GraphJob(prepared.Pixels, rows.ToArray(), outputs)], cancel).ConfigureAwait(false))[0];
         AddBatchTimes(timings, run);
         cancel.ThrowIfCancellationRequested();
 
         var job = run.Value;
-        var targets = rankRows
+        var targets = rankRows is not null
             ? plan.ResolveTargets(rows, job.Targets, Model)
-            : plan.ResolveTargets(ranking ?? job.Logits, Predicted(rows, job, ranking), Model);
+            : plan.ResolveTargets(ranking ?? job.Logits, ExplainPlan.Predicted(rows, job.Targets, job.Logits, ranking), Model);
         var explanations = new List<Explanation>();
         foreach (var method in plan.Methods)
         {
@@ -187,12 +187,6 @@ public sealed class DermxaiEngine : IAsyncDisposable
         return new FaithfulnessResult(fraction, probability,
             ClassScores.Score(results[0].Value.Logits, target, Model).Probability,
             ClassScores.Score(results[1].Value.Logits, target, Model).Probability);
-    }
-
-    private static long Predicted(IReadOnlyList<long> rows, JobOutputs job, double[]? ranking)
-    {
-        int predictedRow = rows.ToList().IndexOf(-1);
-        return ranking is not null ? OnnxGraph.ArgMax(ranking) : predictedRow >= 0 ? job.Targets[predictedRow] : OnnxGraph.ArgMax(job.Logits);
     }
 
     private int ResolveTopK(int? topK)

@@ -60,23 +60,24 @@ internal sealed class ExplainPlan
     /// <summary>
     /// The target rows of the explaining run: class indices in request order without duplicates, -1 for
     /// the predicted class where no ranking is known (the graph resolves the argmax in the same run).
-    /// Top-k targets need <paramref name="ranking"/>, or a graph that ranks (<paramref name="graphRanks"/>):
-    /// then rank r is the row −r, resolved in the run.
+    /// Top-k targets need <paramref name="ranking"/>.
     /// </summary>
-    internal IReadOnlyList<long> RowTargets(double[]? ranking, bool graphRanks, ModelDescription model)
+    internal IReadOnlyList<long> RowTargets(double[]? ranking, ModelDescription model)
     {
-        if (graphRanks) return Classes(RankRows(model.NumClasses), -1, model);
         var order = ranking is null ? null : Ranking(ranking);
         return Classes(order, order?[0] ?? -1, model);
     }
 
     /// <summary>
-    /// Rank rows cannot be merged with the explicit classes they may turn out to equal; where they would
-    /// make more rows than the model has classes, a ranking run first keeps the request at C rows.
+    /// The target rows for a graph that ranks: rank r is the row −r, resolved in the run. Rank rows cannot
+    /// be merged with the explicit classes they may turn out to equal, so where they would make more rows
+    /// than the model has classes this is null and a ranking run first keeps the request at C rows.
     /// </summary>
-    internal bool FitsRankRows(ModelDescription model) => RowTargets(null, graphRanks: true, model).Count <= model.NumClasses;
-
-    private static long[] RankRows(int classes) => Enumerable.Range(1, classes).Select(rank => -(long)rank).ToArray();
+    internal IReadOnlyList<long>? RankRowTargets(ModelDescription model)
+    {
+        var rows = Classes(Enumerable.Range(1, model.NumClasses).Select(rank => -(long)rank).ToArray(), -1, model);
+        return rows.Count <= model.NumClasses ? rows : null;
+    }
 
     /// <summary>Class indices to explain, in request order without duplicates, given the ranking logits and the predicted class.</summary>
     internal IReadOnlyList<long> ResolveTargets(double[] logits, long predicted, ModelDescription model) =>
@@ -88,6 +89,13 @@ internal sealed class ExplainPlan
         var byRank = new List<long>();
         for (int row; (row = IndexOf(rows, -(byRank.Count + 1))) >= 0;) byRank.Add(resolved[row]);
         return Classes(byRank, byRank.Count > 0 ? byRank[0] : -1, model);
+    }
+
+    /// <summary>The predicted class: the ranking's first, else what the run resolved row −1 to, else the run's argmax.</summary>
+    internal static long Predicted(IReadOnlyList<long> rows, long[] resolved, double[] logits, double[]? ranking)
+    {
+        int predictedRow = IndexOf(rows, -1);
+        return ranking is not null ? OnnxGraph.ArgMax(ranking) : predictedRow >= 0 ? resolved[predictedRow] : OnnxGraph.ArgMax(logits);
     }
 
     private static int IndexOf(IReadOnlyList<long> rows, long value)

@@ -12,10 +12,9 @@ import torch
 from torch import nn
 
 from erf64 import erf_cody, erf_float32
-from lrp_rules import (LayerNormParts, add_relevance, clone_relevance, linear, linear_inverse_denominator,
-                       linear_parts, linear_relevance, merge_heads, merge_qkv, pool_relevance, safe_div,
-                       safe_inverse, split_heads, split_qkv)
+from lrp_rules import LayerNormParts, linear, linear_parts, merge_heads, split_qkv
 from vit_cache import BlockCache, Readout
+from vit_passes import BackwardPasses, leading_rows
 
 QUICK_GELU_ALPHA = 1.702
 
@@ -28,7 +27,7 @@ BLOCK_KEYS = (("norm1_w", "norm1.weight"), ("norm1_b", "norm1.bias"), ("qkv_w", 
               ("qn_b", "attn.q_norm.bias"), ("kn_w", "attn.k_norm.weight"), ("kn_b", "attn.k_norm.bias"))
 
 
-class VitGraph(nn.Module):
+class VitGraph(BackwardPasses, nn.Module):
     """Holds the weights (in the export dtype) and computes the contract's tensors.
 
     `dtype` is the graph's: inputs, outputs, weights, the gradient and the LRP pass. `forward_dtype`
@@ -67,7 +66,9 @@ class VitGraph(nn.Module):
         self.fc_norm_w, self.fc_norm_b = param("fc_norm.weight"), param("fc_norm.bias")
         self.head_w, self.head_b = param("head.weight"), param("head.bias")
         self.head_dist_w, self.head_dist_b = param("head_dist.weight"), param("head_dist.bias")
-        rows = torch.zeros(1, c.tokens, 1, dtype=dtype)
+        # Token rows the readout reads: [cls] or [cls, dist] for a class-token readout, all for pooling.
+        self.readout_rows = 2 if c.dist_token else 1 if c.global_pool == "token" else c.tokens
+        rows = torch.zeros(1, self.readout_rows, 1, dtype=dtype)
         if c.global_pool == "token":
             rows[0, 0, 0] = 1
         else:
@@ -118,9 +119,23 @@ class VitGraph(nn.Module):
         pdf = torch.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
         return cdf + x * pdf
 
-    def block_forward(self, block, x_in):
-        c, fw = self.config, self.fw
-        N, H, d, D = c.tokens, c.num_heads, c.head_dim, c.width
+    def kept_rows(self, index):
+        """Token rows block `index` computes after its attention (vit_passes): all, except in the last
+        block, which keeps only the rows the readout reads."""
+        return self.readout_rows if index == self.config.depth - 1 else self.config.tokens
+
+    def softmax(self, scores):
+        """Softmax over the keys. ONNX Runtime's float64 Softmax kernel is scalar; as elementwise ops
+        (max, exp, sum, one reciprocal per row) the same float64 result takes about a third of its time."""
+        if self.forward_dtype != torch.float64:
+            return torch.softmax(scores, dim=-1)
+        e = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+        return e * (1.0 / e.sum(dim=-1, keepdim=True))
+
+    def block_forward(self, index, x_in):
+        """Block `index` on x_in [B, N, D]: the full attention map, then its kept rows onwards."""
+        c, fw, block = self.config, self.fw, self.blocks[index]
+        N, H, d, D, K = c.tokens, c.num_heads, c.head_dim, c.width, self.kept_rows(index)
         cache = BlockCache()
         cache.x_in = x_in
         cache.ln1 = self.layer_norm(x_in, block.norm1_w, block.norm1_b)
@@ -133,13 +148,13 @@ class VitGraph(nn.Module):
             q, k = cache.qn.output, cache.kn.output
         cache.q, cache.k = q, k
         cache.qk = torch.matmul(q, k.transpose(-1, -2))
-        cache.attn = torch.softmax(cache.qk * fw(self.scale_keys), dim=-1)
-        cache.attn_v = torch.matmul(cache.attn, cache.v)
-        cache.o = merge_heads(cache.attn_v, N, D)
+        cache.attn = self.softmax(cache.qk * fw(self.scale_keys))
+        cache.attn_v = torch.matmul(leading_rows(cache.attn, K, N, 2), cache.v)
+        cache.o = merge_heads(cache.attn_v, K, D)
         cache.proj_product, cache.aout = linear_parts(cache.o, fw(block.proj_w), fw(block.proj_b))
         if c.layer_scale:
             cache.aout = cache.aout * fw(block.ls1)
-        cache.xmid = x_in + cache.aout
+        cache.xmid = leading_rows(x_in, K, N, 1) + cache.aout
         cache.ln2 = self.layer_norm(cache.xmid, block.norm2_w, block.norm2_b)
         cache.fc1_product, cache.f1 = linear_parts(cache.ln2.output, fw(block.fc1_w), fw(block.fc1_b))
         cache.gl = self.act(cache.f1)
@@ -154,8 +169,8 @@ class VitGraph(nn.Module):
         c, fw = self.config, self.fw
         x = self.embed(fw(pixel_values))
         caches = []
-        for block in self.blocks:
-            x, cache = self.block_forward(block, x)
+        for index in range(c.depth):
+            x, cache = self.block_forward(index, x)
             caches.append(cache)
         final_ln = self.layer_norm(x, self.norm_w, self.norm_b) if c.final_norm else None
         readout = Readout()
@@ -193,112 +208,6 @@ class VitGraph(nn.Module):
 
     def one_hot(self, target):
         return (self.class_ids.unsqueeze(0) == target.unsqueeze(1)).to(self.dtype)
-
-    # -------------------------------------------------------------- gradient (docs/methods.md#gradient-graph)
-
-    def readout_gradient(self, readout, one_hot):
-        """∂ logit_t / ∂ z, [B, N, D] (z: the last block's tokens after the final norm)."""
-        if self.config.dist_token:
-            d_cls = 0.5 * torch.matmul(one_hot, self.head_w)
-            d_dist = 0.5 * torch.matmul(one_hot, self.head_dist_w)
-            zeros = torch.zeros_like(readout.tokens[:, 2:])
-            return torch.cat([d_cls.unsqueeze(1), d_dist.unsqueeze(1), zeros], dim=1)
-        d_feature = torch.matmul(one_hot, self.head_w)
-        d_pooled = readout.fc_ln.backward(d_feature) if readout.fc_ln is not None else d_feature
-        return self.pool_rows * d_pooled.unsqueeze(1)
-
-    def attention_gradients(self, caches, final_ln, readout, one_hot):
-        """∂ logits[b, target[b]] / ∂ attn for every block, in block order."""
-        c = self.config
-        N, H, d, D = c.tokens, c.num_heads, c.head_dim, c.width
-        dx = self.readout_gradient(readout, one_hot)
-        if final_ln is not None:
-            dx = final_ln.backward(dx)
-        grads = []
-        for index in reversed(range(len(self.blocks))):
-            block, cache = self.blocks[index], caches[index]
-            d_f2 = dx * block.ls2 if c.layer_scale else dx
-            d_gl = torch.matmul(d_f2, block.fc2_w)
-            d_h2 = torch.matmul(d_gl * cache.gelu_grad, block.fc1_w)
-            d_xmid = dx + cache.ln2.backward(d_h2)
-            d_aout = d_xmid * block.ls1 if c.layer_scale else d_xmid
-            d_attn_v = split_heads(torch.matmul(d_aout, block.proj_w), N, H, d)
-            d_attn = torch.matmul(d_attn_v, cache.v.transpose(-1, -2))
-            grads.append(d_attn)
-            if index == 0:
-                break
-            d_v = torch.matmul(cache.attn.transpose(-1, -2), d_attn_v)
-            d_scores = cache.attn * (d_attn - (d_attn * cache.attn).sum(dim=-1, keepdim=True))
-            d_q = torch.matmul(d_scores, cache.k) * self.scale_features
-            d_k = torch.matmul(d_scores.transpose(-1, -2), cache.q) * self.scale_features
-            if c.qk_norm:
-                d_q, d_k = cache.qn.backward(d_q), cache.kn.backward(d_k)
-            d_h1 = torch.matmul(merge_qkv(d_q, d_k, d_v, N, D), block.qkv_w)
-            dx = d_xmid + cache.ln1.backward(d_h1)
-        grads.reverse()
-        return grads
-
-    # -------------------------------------------------------------- relevance (docs/methods.md#propagation-order)
-
-    def readout_relevance(self, readout, one_hot):
-        """Relevance of z, [B, N, D]. Head: b.2. Distilled: (head(z0) + head_dist(z1)) / 2 is one
-        linear layer on [z0, z1], so b.2 on the concatenation, then b.7 for each row. Pooled: fc_norm
-        is identity (as every LayerNorm), then pool_relevance (token or mean pooling)."""
-        if self.config.dist_token:
-            pair = readout.feature.reshape(-1, 2 * self.config.width)
-            r = linear_relevance(pair, torch.cat([self.head_w, self.head_dist_w], dim=1), one_hot)
-            r_rows = readout.feature * safe_div(r.reshape(-1, 2, self.config.width), readout.feature)
-            return torch.cat([r_rows, torch.zeros_like(readout.tokens[:, 2:])], dim=1)
-        r_feature = linear_relevance(readout.feature, self.head_w, one_hot)
-        return pool_relevance(readout.tokens, self.pool_rows, readout.pooled, r_feature)
-
-    def attention_relevance(self, caches, readout, one_hot):
-        """The relevance reaching each block's attention (already halved, b.4), in block order.
-        LayerScale and q/k norm are identities for relevance, like LayerNorm: the Add rule splits
-        between the actual summands (after LayerScale), the QKᵀ rule between the normalised q, k."""
-        c = self.config
-        N, H, d, D = c.tokens, c.num_heads, c.head_dim, c.width
-        relevance = self.readout_relevance(readout, one_hot)
-        rels = []
-        for index in reversed(range(len(self.blocks))):
-            block, cache = self.blocks[index], caches[index]
-            r_res, r_mlp = add_relevance(cache.xmid, cache.f2, relevance, self.sums_dtype, cache.inv_out)
-            r = linear_relevance(cache.gl, block.fc2_w, r_mlp, cache.inv_z_fc2)
-            r = linear_relevance(cache.ln2.output, block.fc1_w, r, cache.inv_z_fc1)
-            relevance = clone_relevance(cache.xmid, r_res, r, cache.inv_xmid)
-            r_res, r_att = add_relevance(cache.x_in, cache.aout, relevance, self.sums_dtype, cache.inv_xmid)
-            r_attn_v = split_heads(linear_relevance(cache.o, block.proj_w, r_att, cache.inv_z_proj), N, H, d)
-            s = r_attn_v * cache.inv_attn_v
-            r_attn = cache.attn * torch.matmul(s, cache.v.transpose(-1, -2)) / 2
-            rels.append(r_attn)
-            if index == 0:
-                break
-            r_v = cache.v * torch.matmul(cache.attn.transpose(-1, -2), s) / 2
-            s_qk = r_attn * cache.inv_qk
-            r_q = cache.q * torch.matmul(s_qk, cache.k) / 2
-            r_k = cache.k * torch.matmul(s_qk.transpose(-1, -2), cache.q) / 2
-            r_h1 = linear_relevance(cache.ln1.output, block.qkv_w, merge_qkv(r_q, r_k, r_v, N, D), cache.inv_z_qkv)
-            relevance = clone_relevance(cache.x_in, r_res, r_h1, cache.inv_x_in)
-        rels.reverse()
-        return rels
-
-    def set_image_terms(self, caches, relevance):
-        """What the gradient and LRP passes read that depends on the image only (BlockCache), once per
-        image. The LRP pass of block 0 stops at its attention: it needs no qkv, q·k or x_in terms."""
-        for index, (block, cache) in enumerate(zip(self.blocks, caches)):
-            cache.gelu_grad = self.act_derivative(cache.f1)
-            if not relevance:
-                continue
-            cache.inv_out = safe_inverse(cache.xmid + cache.f2)
-            cache.inv_xmid = safe_inverse(cache.xmid)
-            cache.inv_z_fc2 = linear_inverse_denominator(cache.gl, block.fc2_w, cache.fc2_product)
-            cache.inv_z_fc1 = linear_inverse_denominator(cache.ln2.output, block.fc1_w, cache.fc1_product)
-            cache.inv_z_proj = linear_inverse_denominator(cache.o, block.proj_w, cache.proj_product)
-            cache.inv_attn_v = safe_inverse(cache.attn_v)
-            if index > 0:
-                cache.inv_qk = safe_inverse(cache.qk)
-                cache.inv_z_qkv = linear_inverse_denominator(cache.ln1.output, block.qkv_w, cache.qkv_product)
-                cache.inv_x_in = safe_inverse(cache.x_in)
 
     def explain(self, pixel_values, target_class, target_image=None, relevance=True):
         """(logits [B,C], target [R], attn [L,B,H,N,N], attn_grad [L,R,H,N,N], attn_rel [L,R,H,N,N]).

@@ -77,6 +77,12 @@ class VitConfig:
             return "class"
         return "mean_tokens" if self.pool_include_prefix and self.prefix_tokens else "mean_patches"
 
+    @property
+    def readout_rows(self):
+        """How many leading token rows of the last block the readout reads: 1 (class token), 2 (class
+        and distillation tokens) or all of them (pooling)."""
+        return {"class": 1, "class_dist": 2}.get(self.readout, self.tokens)
+
     def pooled_rows(self):
         """(first row, last row + 1) of the rows averaged by global average pooling."""
         return (0 if self.pool_include_prefix else self.prefix_tokens), self.tokens

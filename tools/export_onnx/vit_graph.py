@@ -66,9 +66,7 @@ class VitGraph(BackwardPasses, nn.Module):
         self.fc_norm_w, self.fc_norm_b = param("fc_norm.weight"), param("fc_norm.bias")
         self.head_w, self.head_b = param("head.weight"), param("head.bias")
         self.head_dist_w, self.head_dist_b = param("head_dist.weight"), param("head_dist.bias")
-        # Token rows the readout reads: [cls] or [cls, dist] for a class-token readout, all for pooling.
-        self.readout_rows = 2 if c.dist_token else 1 if c.global_pool == "token" else c.tokens
-        rows = torch.zeros(1, self.readout_rows, 1, dtype=dtype)
+        rows = torch.zeros(1, c.readout_rows, 1, dtype=dtype)
         if c.global_pool == "token":
             rows[0, 0, 0] = 1
         else:
@@ -122,7 +120,7 @@ class VitGraph(BackwardPasses, nn.Module):
     def kept_rows(self, index):
         """Token rows block `index` computes after its attention (vit_passes): all, except in the last
         block, which keeps only the rows the readout reads."""
-        return self.readout_rows if index == self.config.depth - 1 else self.config.tokens
+        return self.config.readout_rows if index == self.config.depth - 1 else self.config.tokens
 
     def softmax(self, scores):
         """Softmax over the keys. ONNX Runtime's float64 Softmax took 2–3 ms for one ViT-B block's
